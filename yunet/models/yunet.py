@@ -1,0 +1,74 @@
+"""The YuNet face detection network: backbone, TinyFPN neck and anchor-free head.
+
+Reference: W. Wu, H. Peng, S. Yu, "YuNet: A Tiny Millisecond-level Face Detector", Machine Intelligence
+Research, 2023; code at https://github.com/ShiqiYu/libfacedetection.train.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+
+import torch
+from torch import nn
+
+from yunet.config import ModelConfig
+from yunet.models.backbone import Backbone
+from yunet.models.head import HeadOutputs, YuNetHead
+from yunet.models.neck import TinyFPN
+
+logger = logging.getLogger(__name__)
+
+
+class YuNet(nn.Module):
+    """YuNet network.
+
+    Input: float32 `(B, 3, H, W)`, BGR channel order, raw 0-255 values (no mean or std), H and W multiples
+    of 32. Output: `HeadOutputs` with raw logits and offsets per level; `yunet.ops.decode` turns them into
+    boxes. The same type is returned in train and eval mode.
+
+    Example:
+        >>> model = YuNet(yunet_n_config()).eval()
+        >>> outputs = model(torch.zeros(1, 3, 320, 320))
+        >>> [tuple(t.shape) for t in outputs.bbox]
+        [(1, 1600, 4), (1, 400, 4), (1, 100, 4)]
+    """
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.backbone = Backbone(config)
+        self.neck = TinyFPN(config.neck_channels, num_levels=len(config.strides))
+        self.head = YuNetHead(
+            config.neck_channels,
+            config.head_channels,
+            num_levels=len(config.strides),
+            num_shared_units=config.num_shared_head_units,
+            num_keypoints=config.num_keypoints,
+        )
+        self.is_fused = False
+
+    def forward(self, images: torch.Tensor) -> HeadOutputs:
+        features = self.backbone(images)  # strides 8, 16, 32
+        features = self.neck(features)
+        return self.head(features)
+
+    def fuse(self) -> YuNet:
+        """Return an inference copy in eval mode with every BatchNorm folded into its convolution.
+
+        The original model is left unchanged. Fused and unfused outputs agree to float32 rounding.
+        Calling `fuse()` on a fused model returns a copy of it.
+        """
+        fused = copy.deepcopy(self).eval()
+        if not fused.is_fused:
+            fused.backbone.fuse()
+            fused.neck.fuse()
+            fused.head.fuse()
+            fused.is_fused = True
+            logger.debug("fused YuNet: BatchNorm folded into convolutions")
+        return fused
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Count the learnable parameters of `model` (BatchNorm running statistics excluded)."""
+    return sum(parameter.numel() for parameter in model.parameters())

@@ -1,0 +1,1 @@
+"""Tensor operations of the inference path: priors, decoding, boxes and NMS."""
