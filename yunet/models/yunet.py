@@ -53,6 +53,15 @@ class YuNet(nn.Module):
         features = self.neck(features)
         return self.head(features)
 
+    def predict(self, images: torch.Tensor) -> HeadOutputs:
+        """Run the network and return outputs in the official YuNet layout, whatever the head kind.
+
+        The official layout is what `FaceDetector`, the ONNX export and OpenCV's `FaceDetectorYN` decode:
+        per level, `cls` and `obj` logits `(B, H_l*W_l, 1)`, `bbox` deltas `(dx, dy, dw, dh)` and `kps` offsets
+        `(B, H_l*W_l, 2K)`, all in stride units relative to the cell's top-left corner.
+        """
+        return self.forward(images)
+
     def fuse(self) -> YuNet:
         """Return an inference copy in eval mode with every BatchNorm folded into its convolution.
 

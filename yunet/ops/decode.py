@@ -14,8 +14,9 @@ from __future__ import annotations
 import torch
 
 
-def decode_boxes(bbox_deltas: torch.Tensor, priors: torch.Tensor) -> torch.Tensor:
-    """Decode `(..., P, 4)` deltas into `(..., P, 4)` boxes `x1, y1, x2, y2` in input pixels.
+def decode_boxes_xywh(bbox_deltas: torch.Tensor, priors: torch.Tensor) -> torch.Tensor:
+    """Decode `(..., P, 4)` deltas into `(..., P, 4)` boxes `x, y, w, h` (top-left corner and size) in input
+    pixels, with OpenCV's float32 operation order.
 
     `priors` is `(P, 3)` as made by `yunet.ops.priors.make_priors`.
     """
@@ -24,15 +25,18 @@ def decode_boxes(bbox_deltas: torch.Tensor, priors: torch.Tensor) -> torch.Tenso
     cy = (row + bbox_deltas[..., 1]) * stride
     w = torch.exp(bbox_deltas[..., 2]) * stride
     h = torch.exp(bbox_deltas[..., 3]) * stride
-    # OpenCV computes x1 = cx - w / 2 and returns (x1, y1, w, h); x2 = x1 + w keeps its rounding.
-    x1 = cx - w / 2
-    y1 = cy - h / 2
-    return torch.stack([x1, y1, x1 + w, y1 + h], dim=-1)
+    return torch.stack([cx - w / 2, cy - h / 2, w, h], dim=-1)
+
+
+def decode_boxes(bbox_deltas: torch.Tensor, priors: torch.Tensor) -> torch.Tensor:
+    """Decode `(..., P, 4)` deltas into `(..., P, 4)` boxes `x1, y1, x2, y2` in input pixels."""
+    boxes_xywh = decode_boxes_xywh(bbox_deltas, priors)
+    return torch.cat([boxes_xywh[..., :2], boxes_xywh[..., :2] + boxes_xywh[..., 2:]], dim=-1)
 
 
 def decode_keypoints(kps_offsets: torch.Tensor, priors: torch.Tensor) -> torch.Tensor:
     """Decode `(..., P, 2K)` offsets into `(..., P, K, 2)` landmark points `(x, y)` in input pixels."""
-    offsets = kps_offsets.reshape(*kps_offsets.shape[:-1], -1, 2)  # (..., P, K, 2)
+    offsets = kps_offsets.reshape(*kps_offsets.shape[:-1], kps_offsets.shape[-1] // 2, 2)  # (..., P, K, 2)
     corner = priors[:, None, :2]  # (P, 1, 2)
     stride = priors[:, None, 2:3]
     return (offsets + corner) * stride

@@ -1,0 +1,7 @@
+"""`python -m yunet` runs the `yunet` command line."""
+
+import sys
+
+from yunet.cli import main
+
+sys.exit(main())

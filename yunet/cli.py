@@ -1,0 +1,108 @@
+"""The `yunet` command line: `yunet detect IMAGE... [--weights W] [--out DIR] [--json FILE]`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+import cv2
+
+from yunet import __version__
+from yunet.errors import YunetError
+
+DEFAULT_WEIGHTS = "yunet-n"
+
+
+def _add_detect_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("images", nargs="+", type=Path, help="image files to process")
+    parser.add_argument(
+        "--weights",
+        default=DEFAULT_WEIGHTS,
+        help="registry name, Hub repo id, local folder or official .pth checkpoint (default: %(default)s)",
+    )
+    parser.add_argument("--out", type=Path, help="folder for the drawn images (one per input, same file name)")
+    parser.add_argument("--json", type=Path, help="file to write all detections to, as JSON")
+    parser.add_argument("--score-threshold", type=float, default=0.5, help="minimum face score in [0, 1] (default: 0.5)")
+    parser.add_argument("--nms-threshold", type=float, default=0.3, help="NMS IoU threshold (default: 0.3)")
+    parser.add_argument("--top-k", type=int, default=5000, help="candidates kept before NMS (default: 5000)")
+    parser.add_argument(
+        "--input-size", type=int, nargs=2, metavar=("W", "H"),
+        help="resize each image to fit W x H pixels (default: run at the image's own size)",
+    )
+    parser.add_argument("--device", default="cpu", help="torch device (default: cpu)")
+
+
+def _run_detect(args: argparse.Namespace) -> int:
+    from yunet.detector import FaceDetector
+    from yunet.draw import draw_detections
+    from yunet.preprocess import read_image
+
+    detector = FaceDetector.from_pretrained(
+        args.weights,
+        device=args.device,
+        score_threshold=args.score_threshold,
+        nms_threshold=args.nms_threshold,
+        top_k=args.top_k,
+    )
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+    report = {}
+    failures = 0
+    for path in args.images:
+        try:
+            image = read_image(path)
+            faces = detector(image, input_size=tuple(args.input_size) if args.input_size else None)
+        except YunetError as error:
+            print(f"{path}: error: {error}", file=sys.stderr)
+            failures += 1
+            continue
+        print(f"{path}: {len(faces)} face(s)")
+        for face in faces:
+            x1, y1, x2, y2 = face.box
+            print(f"  score {face.score:.3f}  box ({x1:.1f}, {y1:.1f}, {x2:.1f}, {y2:.1f})")
+        report[str(path)] = json.loads(faces.to_json())
+        if args.out is not None:
+            drawn = draw_detections(image if image.dtype == "uint8" else image.round().astype("uint8"), faces)
+            out_path = args.out / path.name
+            if out_path.suffix.lower() not in (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"):
+                out_path = out_path.with_suffix(".png")
+            if not cv2.imwrite(str(out_path), drawn):
+                print(f"{path}: error: cannot write {out_path}", file=sys.stderr)
+                failures += 1
+                continue
+            print(f"  drawn: {out_path}")
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2))
+        print(f"detections written to {args.json}")
+    return 1 if failures else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser of the `yunet` command."""
+    parser = argparse.ArgumentParser(prog="yunet", description="YuNet face detection")
+    parser.add_argument("--version", action="version", version=f"yunet {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress and debug messages")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    detect = subparsers.add_parser("detect", help="detect faces in images, draw them and write JSON")
+    _add_detect_arguments(detect)
+    detect.set_defaults(run=_run_detect)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the `yunet` command line; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.run(args))
+    except YunetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
