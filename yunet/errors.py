@@ -27,6 +27,10 @@ class WeightsNotFoundError(WeightsError, FileNotFoundError):
     """A weights file, folder, registry name or Hub repository could not be found."""
 
 
+class WeightsChecksumError(WeightsError):
+    """A weights file's sha256 differs from the value pinned in the registry (corrupted or tampered with)."""
+
+
 class ConfigError(YunetError, ValueError):
     """A model or training configuration is invalid."""
 

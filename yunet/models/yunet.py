@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
+from pathlib import Path
+from typing import Any
 
 import torch
+from huggingface_hub import ModelCard, PyTorchModelHubMixin
 from torch import nn
 
 from yunet.config import ModelConfig
@@ -20,12 +24,22 @@ from yunet.models.neck import TinyFPN
 logger = logging.getLogger(__name__)
 
 
-class YuNet(nn.Module):
+class YuNet(
+    nn.Module,
+    PyTorchModelHubMixin,
+    library_name="yunet",
+    pipeline_tag="object-detection",
+    tags=["face-detection", "yunet"],
+):
     """YuNet network.
 
     Input: float32 `(B, 3, H, W)`, BGR channel order, raw 0-255 values (no mean or std), H and W multiples
     of 32. Output: `HeadOutputs` with raw logits and offsets per level; `yunet.ops.decode` turns them into
     boxes. The same type is returned in train and eval mode.
+
+    `save_pretrained(folder)` and `push_to_hub(repo_id)` come from `huggingface_hub.PyTorchModelHubMixin`
+    and write the Hub format of `yunet.weights.hub`; `from_pretrained` resolves names with
+    `yunet.weights.loading.load_model`.
 
     Example:
         >>> model = YuNet(yunet_n_config()).eval()
@@ -61,6 +75,29 @@ class YuNet(nn.Module):
         `(B, H_l*W_l, 2K)`, all in stride units relative to the cell's top-left corner.
         """
         return self.forward(images)
+
+    @classmethod
+    def from_pretrained(  # type: ignore[override]
+        cls, name_or_path: str | os.PathLike[str], *, revision: str | None = None, **options: Any
+    ) -> YuNet:
+        """Load a model from a registry name, Hub repo id, Hub-format folder or official `.pth` checkpoint.
+
+        See `yunet.weights.loading.load_model` for the arguments and errors.
+        """
+        from yunet.weights.loading import load_model  # yunet.weights imports this module, so import lazily
+
+        return load_model(name_or_path, revision=revision, **options)
+
+    def _save_pretrained(self, save_directory: Path) -> None:
+        from yunet.weights.hub import write_model_files
+
+        write_model_files(self, save_directory)
+
+    def generate_model_card(self, *args: Any, **kwargs: Any) -> ModelCard:
+        """Build the model card; `kwargs` are those of `yunet.weights.hub.build_model_card`."""
+        from yunet.weights.hub import build_model_card
+
+        return build_model_card(self, **kwargs)
 
     def fuse(self) -> YuNet:
         """Return an inference copy in eval mode with every BatchNorm folded into its convolution.
