@@ -12,6 +12,7 @@ import cv2
 
 from yunet import __version__
 from yunet.errors import YunetError
+from yunet.weights.cli import add_convert_arguments, add_hub_arguments, run_convert, run_hub
 
 DEFAULT_WEIGHTS = "yunet-n"
 
@@ -90,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
     detect = subparsers.add_parser("detect", help="detect faces in images, draw them and write JSON")
     _add_detect_arguments(detect)
     detect.set_defaults(run=_run_detect)
+    convert = subparsers.add_parser("convert", help="convert an official .pth checkpoint to a Hub-format folder")
+    add_convert_arguments(convert)
+    convert.set_defaults(run=run_convert)
+    hub = subparsers.add_parser("hub", help="Hugging Face Hub commands: upload a Hub-format folder")
+    add_hub_arguments(hub)
+    hub.set_defaults(run=run_hub)
     return parser
 
 

@@ -1,9 +1,10 @@
 """`load_model`: resolve a registry name, Hub repo id, Hub-format folder or official `.pth` to a `YuNet`.
 
 Hub files are fetched with `huggingface_hub.hf_hub_download`, so its cache (`HF_HOME`, `HF_HUB_CACHE`), offline
-mode (`HF_HUB_OFFLINE=1`), endpoint (`HF_ENDPOINT`) and revisions apply. Files of a registry variant are checked
-against the sha256 values the registry pins. Only safetensors weights are read from the Hub; official `.pth`
-checkpoints on disk are read with `torch.load(weights_only=True)`.
+mode (`HF_HUB_OFFLINE=1`), endpoint (`HF_ENDPOINT`) and revisions apply. The weights of a registry variant are
+checked against the sha256 the registry pins, and its config against the registry's architecture. Only
+safetensors weights are read from the Hub; official `.pth` checkpoints on disk are read with
+`torch.load(weights_only=True)`.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ WEIGHTS_DIR_ENV = "YUNET_WEIGHTS_DIR"
 """Environment variable naming a local folder searched before the Hub for registry names.
 
 For a variant such as "yunet-n" the folder may contain a Hub-format folder `yunet-n/` (from `yunet convert`)
-or the official checkpoint `yunet_n.pth`. Both are checked against the registry's sha256 values.
+or the official checkpoint `yunet_n.pth`. Both are checked against the registry (the weights by sha256, the architecture by content).
 """
 
 _CHECKPOINT_SUFFIXES = (".pth", ".pt", ".bin", ".ckpt")
@@ -71,8 +72,9 @@ def load_model(
     Raises:
         WeightsNotFoundError: if the path, name, repository, revision or file does not exist.
         OfflineError: if the Hub cannot be reached (or offline mode is on) and the files are not cached.
-        WeightsChecksumError: if a registry variant's file has another sha256 than the registry pins.
-        WeightsError: if a file is malformed, pickled code, or of another architecture.
+        WeightsChecksumError: if a registry variant's weights file has another sha256 than the registry pins.
+        WeightsError: if a file is malformed or pickled code, or a registry variant's config.json describes
+            another architecture than the registry's.
 
     Example:
         >>> model = load_model("yunet-n")  # Hub download, cached afterwards
@@ -141,7 +143,7 @@ def _load_variant(
     if use_weights_dir and revision is None:
         model = _load_from_weights_dir(variant)
         if model is not None:
-            return model
+            return _check_architecture(model, variant, source=os.environ[WEIGHTS_DIR_ENV])
     if variant.repo_id is None:
         raise WeightsNotFoundError(
             f"variant {variant.name!r} is available only as the official checkpoint "
@@ -163,8 +165,15 @@ def _load_variant(
         expected_sha256=variant.files if pinned else None,
         **hub_options,
     )
-    if pinned and model.config != variant.config:
-        raise WeightsError(f"{variant.repo_id} holds an architecture that differs from the registry's {variant.name}")
+    return _check_architecture(model, variant, source=variant.repo_id) if pinned else model
+
+
+def _check_architecture(model: YuNet, variant: Variant, *, source: str) -> YuNet:
+    if model.config != variant.config:
+        raise WeightsError(
+            f"the {variant.name} weights in {source} have an architecture that differs from the registry's: "
+            f"{model.config} instead of {variant.config}; the config.json was changed or belongs to another variant"
+        )
     return model
 
 
@@ -199,10 +208,8 @@ def _load_from_hub(
     paths = {}
     for filename in hub.MODEL_FILES:
         paths[filename] = _download(repo_id, filename, revision=revision, **hub_options)
-        if expected_sha256 is not None:
-            _check_sha256(
-                paths[filename], expected_sha256[filename], what=f"{repo_id}@{revision} file {filename}"
-            )
+        if expected_sha256 is not None and filename in expected_sha256:
+            _check_sha256(paths[filename], expected_sha256[filename], what=f"{repo_id}@{revision} file {filename}")
     model = hub.read_model_files(paths[hub.CONFIG_FILENAME], paths[hub.WEIGHTS_FILENAME])
     logger.info("loaded %s at revision %s", repo_id, revision or "main")
     return model

@@ -46,7 +46,11 @@ class Variant(BaseModel):
     revision: str | None = Field(None, description="Pinned Hub revision (tag or commit) the sha256 values belong to.")
     files: dict[str, str] = Field(
         default_factory=dict,
-        description="sha256 (64 lowercase hex digits) of each file `load_model` downloads, by file name.",
+        description=(
+            "sha256 (64 lowercase hex digits) of the weights files, by file name. `config.json` is checked by "
+            "content instead: it must decode to `config`, so a config field added later with a default does not "
+            "invalidate published files."
+        ),
     )
     official_checkpoint: OfficialCheckpoint | None = Field(
         None, description="The official `.pth` the Hub files were converted from, if any."
@@ -78,7 +82,7 @@ class Variant(BaseModel):
 # NOTE: the yunet-org repositories are not published yet. Each revision is the tag that
 # `yunet hub upload OUT_DIR REPO_ID --tag v1` creates; after publishing, pinning the commit hash instead lets
 # huggingface_hub answer from its cache without a network round trip. The sha256 values are those of the
-# files `yunet convert` writes from the official checkpoints (the output is byte-for-byte reproducible).
+# model.safetensors files `yunet convert` writes from the official checkpoints (byte-for-byte reproducible).
 VARIANTS: dict[str, Variant] = {
     variant.name: variant
     for variant in (
@@ -89,7 +93,6 @@ VARIANTS: dict[str, Variant] = {
             repo_id="yunet-org/yunet-n",
             revision="v1",
             files={
-                "config.json": "27e72e8ab16d9552b9f89888262d3a412aed82fd524b438a55b5cf663cbbde50",
                 "model.safetensors": "9e08dff4d99872d5c39c764bf637c95a379845b9d56073556d2eddd9787287a8",
             },
             official_checkpoint=OfficialCheckpoint(
@@ -103,7 +106,6 @@ VARIANTS: dict[str, Variant] = {
             repo_id="yunet-org/yunet-s",
             revision="v1",
             files={
-                "config.json": "93a6f0514292957e78a18faa88a6e50876c994b1dddd9aced9032340d82a5fd3",
                 "model.safetensors": "0e25c8d8b6011bfbf20b81cdc3a064dfe2366f1916118cc9fa2c9e5c1c66610d",
             },
             official_checkpoint=OfficialCheckpoint(
