@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from yunet.errors import ConfigError, ImageError, ImageTooLargeError
+from yunet.large_faces import add_large_faces
 from yunet.models import YuNet
 from yunet.ops.decode import decode_boxes_xywh, decode_keypoints, face_scores
 from yunet.ops.nms import nms, nms_opencv
@@ -44,6 +45,10 @@ class FaceDetector:
         nms_mode: "opencv" computes overlaps on boxes truncated to integers, like `cv2.FaceDetectorYN`
             (results match OpenCV's); "float" uses the float boxes.
         max_pixels: images (after any resize) above this many padded pixels raise `ImageTooLargeError`.
+        large_face_pass: default of the per-call option: when the image's longer side exceeds 480 px, also
+            run it shrunk to 480 px and take from that pass the faces at least 400 px wide, which the
+            native-size pass breaks into fragments (`yunet.large_faces`). Photos without such faces get the
+            native-size result unchanged.
 
     Example:
         >>> detector = FaceDetector.from_pretrained("yunet-n")
@@ -61,6 +66,7 @@ class FaceDetector:
         top_k: int = DEFAULT_TOP_K,
         nms_mode: NmsMode = "opencv",
         max_pixels: int = DEFAULT_MAX_PIXELS,
+        large_face_pass: bool = True,
     ) -> None:
         _check_thresholds(score_threshold, nms_threshold, top_k)
         if nms_mode not in ("opencv", "float"):
@@ -75,6 +81,7 @@ class FaceDetector:
         self.top_k = top_k
         self.nms_mode: NmsMode = nms_mode
         self.max_pixels = max_pixels
+        self.large_face_pass = large_face_pass
         self._priors: dict[tuple[int, int], torch.Tensor] = {}
         self._priors_lock = threading.Lock()
 
@@ -120,6 +127,7 @@ class FaceDetector:
         input_size: int | tuple[int, int] | None = ...,
         color: ColorOrder = ...,
         clip: bool = ...,
+        large_face_pass: bool | None = ...,
     ) -> Detections: ...
 
     @overload
@@ -133,6 +141,7 @@ class FaceDetector:
         input_size: int | tuple[int, int] | None = ...,
         color: ColorOrder = ...,
         clip: bool = ...,
+        large_face_pass: bool | None = ...,
     ) -> list[Detections]: ...
 
     def __call__(
@@ -145,6 +154,7 @@ class FaceDetector:
         input_size: int | tuple[int, int] | None = None,
         color: ColorOrder = "bgr",
         clip: bool = False,
+        large_face_pass: bool | None = None,
     ) -> Detections | list[Detections]:
         """Detect faces in one image or a list of images.
 
@@ -160,6 +170,8 @@ class FaceDetector:
                 it. Coordinates are always returned in pixels of the original image.
             color: channel order of arrays and tensors, "bgr" (default) or "rgb".
             clip: clip boxes and landmarks to the image area.
+            large_face_pass: run the large-face pass (default: the detector's); it never runs when
+                `input_size` is given.
 
         Returns:
             `Detections` for one image, a list of them for a list of images or a 4-D tensor.
@@ -180,6 +192,10 @@ class FaceDetector:
         if isinstance(image, torch.Tensor) and image.ndim == 4:
             is_list = True
         results = self._detect_arrays(arrays, score_threshold, nms_threshold, top_k, size)
+        if size is None and (self.large_face_pass if large_face_pass is None else large_face_pass):
+            results = add_large_faces(
+                self, arrays, results, score_threshold=score_threshold, nms_threshold=nms_threshold, top_k=top_k
+            )
         if clip:
             results = [result.clip() for result in results]
         return results if is_list else results[0]
