@@ -45,3 +45,7 @@ class ExportError(YunetError):
 
 class DatasetError(YunetError, ValueError):
     """A dataset or annotation file is malformed; the message names the file and line."""
+
+
+class TrainingError(YunetError, RuntimeError):
+    """A training run cannot continue (for example a NaN loss); the message names the step and batch."""

@@ -79,6 +79,11 @@ class WiderFaceResult:
     num_images_total: int
 
     @property
+    def recall(self) -> dict[str, float]:
+        """Recall at IoU 0.5 with every prediction kept (the PR curve's last point), per difficulty."""
+        return {difficulty: float(self.pr_curves[difficulty][-1, 1]) for difficulty in DIFFICULTIES}
+
+    @property
     def is_subset(self) -> bool:
         """Whether only some of the ground-truth images were evaluated."""
         return self.num_images < self.num_images_total
@@ -92,7 +97,10 @@ class WiderFaceResult:
                 "(official protocol restricted to these images and their faces; not comparable to full-set AP)"
             )
         for difficulty in DIFFICULTIES:
-            lines.append(f"{difficulty:>6} AP: {self.ap[difficulty]:.4f} ({self.num_faces[difficulty]} faces)")
+            lines.append(
+                f"{difficulty:>6} AP: {self.ap[difficulty]:.4f}  recall@0.5: {self.recall[difficulty]:.4f}  "
+                f"({self.num_faces[difficulty]} faces)"
+            )
         return "\n".join(lines)
 
 
