@@ -49,3 +49,7 @@ class DatasetError(YunetError, ValueError):
 
 class TrainingError(YunetError, RuntimeError):
     """A training run cannot continue (for example a NaN loss); the message names the step and batch."""
+
+
+class MissingDependencyError(YunetError, ImportError):
+    """An optional dependency needed by the requested feature is not installed; the message names the extra."""
