@@ -1,9 +1,9 @@
 """A fake Hugging Face Hub on 127.0.0.1 and an isolated huggingface_hub environment for the weights tests.
 
 `hf_hub_download` (huggingface_hub 2.x) resolves a file with one `HEAD /{repo_id}/resolve/{revision}/{filename}`
-and downloads it with a `GET` on the same URL. The HEAD answer must carry `X-Repo-Commit` (the commit the
+and downloads it with a `GET` on the same URL. The HEAD response must carry `X-Repo-Commit` (the commit the
 revision resolves to), an `ETag` (the cache's blob name) and `Content-Length`; errors are told apart by the
-`X-Error-Code` header (`RepoNotFound`, `RevisionNotFound`, `EntryNotFound`). The server below answers exactly
+`X-Error-Code` header (`RepoNotFound`, `RevisionNotFound`, `EntryNotFound`). The server below serves exactly
 those requests and records each one, so tests can check that nothing else was requested.
 
 Test modules import the fixtures `fake_hub` and `hub_env` from here (a second `conftest.py` would shadow the
@@ -46,10 +46,10 @@ class FakeHub:
 
         class Handler(BaseHTTPRequestHandler):
             def do_HEAD(self) -> None:  # noqa: N802 (http.server's naming)
-                hub._answer(self, send_body=False)
+                hub._respond(self, send_body=False)
 
             def do_GET(self) -> None:  # noqa: N802
-                hub._answer(self, send_body=True)
+                hub._respond(self, send_body=True)
 
             def log_message(self, format: str, *args: object) -> None:  # keep pytest output clean
                 pass
@@ -73,7 +73,7 @@ class FakeHub:
         self._server.server_close()
 
     def add_commit(self, repo_id: str, files: dict[str, bytes], *, refs: tuple[str, ...] = ("main",)) -> str:
-        """Add a commit holding `files` to `repo_id`, point `refs` at it, and return its 40-hex hash."""
+        """Add a commit containing `files` to `repo_id`, point `refs` at it, and return its 40-hex hash."""
         repo = self.repos.setdefault(repo_id, FakeRepo())
         digest = hashlib.sha1(repo_id.encode())
         for name in sorted(files):
@@ -93,7 +93,7 @@ class FakeHub:
         """Paths of the GET requests for `filename`."""
         return [path for method, path in self.requests if method == "GET" and path.endswith("/" + filename)]
 
-    def _answer(self, handler: BaseHTTPRequestHandler, *, send_body: bool) -> None:
+    def _respond(self, handler: BaseHTTPRequestHandler, *, send_body: bool) -> None:
         self.requests.append((handler.command, handler.path))
         parts = handler.path.split("?", 1)[0].split("/")
         # ["", namespace, name, "resolve", revision, filename...]

@@ -45,7 +45,7 @@ def test_convert_measures_onnx_parity(tmp_path: Path, official_weights: dict[str
     assert float(match[1]) < 1e-4
 
 
-def test_convert_refuses_existing_folder(
+def test_convert_rejects_existing_folder(
     tmp_path: Path, official_weights: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "README.md").write_text("mine")

@@ -79,7 +79,7 @@ def decode_config(text: str, *, source: str) -> ModelConfig:
     try:
         return ModelConfig.model_validate(document.get("architecture"))
     except ValidationError as error:
-        raise ConfigError(f"{source} holds an invalid architecture: {error}") from None
+        raise ConfigError(f"{source} contains an invalid architecture: {error}") from None
 
 
 def write_model_files(model: YuNet, directory: str | os.PathLike[str]) -> None:
@@ -124,7 +124,7 @@ def load_hub_folder(directory: str | os.PathLike[str]) -> YuNet:
     """Build a `YuNet` from a folder written by `save_pretrained` (or `yunet convert`).
 
     Raises:
-        WeightsNotFoundError: if `config.json` or `model.safetensors` is missing; a folder holding only pickled
+        WeightsNotFoundError: if `config.json` or `model.safetensors` is missing; a folder containing only pickled
             weights (`pytorch_model.bin`) is rejected, because yunet never unpickles Hub-format weights.
     """
     directory = Path(directory)
@@ -167,7 +167,7 @@ def build_model_card(
     license: str | None = None,
     parity: Sequence[str] = (),
 ) -> ModelCard:
-    """Write the model card (`README.md`) of a yunet model.
+    """Build the model card (`README.md`) of a yunet model.
 
     Args:
         model: the model whose architecture and parameter count the card states.

@@ -53,9 +53,11 @@ def load_model(
 ) -> YuNet:
     """Load a `YuNet` (unfused, eval mode) from any source users name weights by.
 
-    Resolution order: an existing local path (a Hub-format folder, or an official libfacedetection `.pth`
-    checkpoint); a registry name ("yunet-n", "yunet-s"), looked up first in the folder named by
-    `YUNET_WEIGHTS_DIR` and then on the Hub at the pinned revision; a Hub repo id `namespace/name`.
+    Resolution order:
+    1. an existing local path: a Hub-format folder, or an official libfacedetection `.pth` checkpoint;
+    2. a registry name ("yunet-n", "yunet-s"), looked up first in the folder named by `YUNET_WEIGHTS_DIR`,
+       then on the Hub at the pinned revision;
+    3. a Hub repo id `namespace/name`.
 
     Args:
         name_or_path: a registry name, Hub repo id, local folder or `.pth` file.
@@ -185,16 +187,16 @@ def _load_from_weights_dir(variant: Variant) -> YuNet | None:
     folder = Path(root) / variant.name
     if (folder / hub.CONFIG_FILENAME).is_file():
         for filename, expected in variant.files.items():
-            _check_sha256(folder / filename, expected, what=f"{variant.name} file {filename}")
+            _check_sha256(folder / filename, expected, file_label=f"{variant.name} file {filename}")
         logger.info("loading %s from %s (%s)", variant.name, folder, WEIGHTS_DIR_ENV)
         return hub.load_hub_folder(folder)
     if variant.official_checkpoint is not None:
         checkpoint = Path(root) / variant.official_checkpoint.filename
         if checkpoint.is_file():
-            _check_sha256(checkpoint, variant.official_checkpoint.sha256, what=f"official {variant.name} checkpoint")
+            _check_sha256(checkpoint, variant.official_checkpoint.sha256, file_label=f"official {variant.name} checkpoint")
             logger.info("loading %s from %s (%s)", variant.name, checkpoint, WEIGHTS_DIR_ENV)
             return load_official_checkpoint(checkpoint, config=variant.config)
-    logger.info("%s=%s holds no %s weights; trying the Hub", WEIGHTS_DIR_ENV, root, variant.name)
+    logger.info("%s=%s contains no %s weights; trying the Hub", WEIGHTS_DIR_ENV, root, variant.name)
     return None
 
 
@@ -209,7 +211,7 @@ def _load_from_hub(
     for filename in hub.MODEL_FILES:
         paths[filename] = _download(repo_id, filename, revision=revision, **hub_options)
         if expected_sha256 is not None and filename in expected_sha256:
-            _check_sha256(paths[filename], expected_sha256[filename], what=f"{repo_id}@{revision} file {filename}")
+            _check_sha256(paths[filename], expected_sha256[filename], file_label=f"{repo_id}@{revision} file {filename}")
     model = hub.read_model_files(paths[hub.CONFIG_FILENAME], paths[hub.WEIGHTS_FILENAME])
     logger.info("loaded %s at revision %s", repo_id, revision or "main")
     return model
@@ -243,10 +245,10 @@ def _download(repo_id: str, filename: str, *, revision: str | None, **hub_option
         raise WeightsError(f"cannot download {location}: {error}") from error
 
 
-def _check_sha256(path: Path, expected: str, *, what: str) -> None:
+def _check_sha256(path: Path, expected: str, *, file_label: str) -> None:
     actual = hub.sha256_of_file(path)
     if actual != expected:
         raise WeightsChecksumError(
-            f"{what} at {str(path)!r} has sha256 {actual}, but the registry pins {expected}: the file is corrupted "
+            f"{file_label} at {str(path)!r} has sha256 {actual}, but the registry pins {expected}: the file is corrupted "
             "or was tampered with. Delete it (or load with force_download=True) and try again"
         )

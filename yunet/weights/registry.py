@@ -24,7 +24,7 @@ def _check_sha256(value: str) -> str:
 
 
 class OfficialCheckpoint(BaseModel):
-    """An official libfacedetection.train `.pth` file that holds a variant's weights."""
+    """An official libfacedetection.train `.pth` file that contains a variant's weights."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -81,7 +81,7 @@ class Variant(BaseModel):
 
 # NOTE: the yunet-org repositories are not published yet. Each revision is the tag that
 # `yunet hub upload OUT_DIR REPO_ID --tag v1` creates; after publishing, pinning the commit hash instead lets
-# huggingface_hub answer from its cache without a network round trip. The sha256 values are those of the
+# huggingface_hub resolve cached files without a network round trip. The sha256 values are those of the
 # model.safetensors files `yunet convert` writes from the official checkpoints (byte-for-byte reproducible).
 VARIANTS: dict[str, Variant] = {
     variant.name: variant
