@@ -88,3 +88,30 @@ def test_config_with_invalid_architecture_rejected() -> None:
 
     with pytest.raises(ConfigError, match="invalid architecture"):
         hub.decode_config(json.dumps(document), source="test")
+
+
+class _UploadRecorder:
+    """Stand-in for `huggingface_hub.HfApi` in the mixin's `push_to_hub`: lists the uploaded folder, sends nothing."""
+
+    uploaded: list[tuple[str, list[str]]] = []
+
+    def __init__(self, token: str | None = None) -> None:
+        pass
+
+    def create_repo(self, *, repo_id: str, **kwargs: object) -> object:
+        return type("RepoUrl", (), {"repo_id": repo_id})()
+
+    def upload_folder(self, *, repo_id: str, folder_path: Path, **kwargs: object) -> str:
+        self.uploaded.append((repo_id, sorted(path.name for path in Path(folder_path).iterdir())))
+        return "commit-url"
+
+
+def test_push_to_hub_uploads_hub_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    import huggingface_hub.hub_mixin
+
+    monkeypatch.setattr(huggingface_hub.hub_mixin, "HfApi", _UploadRecorder)
+    monkeypatch.setattr(_UploadRecorder, "uploaded", [])
+
+    YuNet(yunet_s_config()).push_to_hub("someone/my-yunet")
+
+    assert _UploadRecorder.uploaded == [("someone/my-yunet", ["README.md", "config.json", "model.safetensors"])]
