@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import torch
 
-from yunet.errors import ImageReadError, WeightsError
+from yunet.errors import ImageReadError, MissingDependencyError, WeightsError
 from yunet.models import YuNet
 from yunet.weights import hub
 from yunet.weights.official import load_official_checkpoint
@@ -77,7 +77,10 @@ def measure_onnx_parity(model: YuNet, onnx_path: Path, image_paths: Sequence[Pat
     Each image is read as BGR, zero-padded bottom and right to a multiple of 32 (as OpenCV's FaceDetectorYN
     does) and fed as raw 0-255 values. cls and obj are compared after a sigmoid, as the ONNX model outputs them.
     """
-    import onnxruntime
+    try:
+        import onnxruntime
+    except ImportError:
+        raise MissingDependencyError("--onnx needs onnxruntime: pip install 'yunet[onnx]'") from None
 
     session = onnxruntime.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
     input_name = session.get_inputs()[0].name
