@@ -206,3 +206,15 @@ class Detections(Sequence[Face]):
     def to_json(self, **kwargs: Any) -> str:
         """Serialize to JSON: `{"image_size": [w, h], "faces": [...]}`; `kwargs` go to `json.dumps`."""
         return json.dumps({"image_size": list(self._image_size), "faces": self.to_dicts()}, **kwargs)
+
+    def to_supervision(self) -> Any:
+        """Convert to `supervision.Detections` (landmarks in `data["landmarks"]`); needs the supervision extra."""
+        from yunet.integrations import to_supervision_detections
+
+        return to_supervision_detections(self)
+
+    def to_supervision_keypoints(self) -> Any:
+        """Convert the landmarks to `supervision.KeyPoints` `(N, 5, 2)`; needs the supervision extra."""
+        from yunet.integrations import to_supervision_keypoints
+
+        return to_supervision_keypoints(self)
