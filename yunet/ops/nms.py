@@ -8,59 +8,123 @@ Two overlap measures are offered:
 
 Both return the indices of kept boxes sorted by decreasing score (ties keep input order, like OpenCV's
 stable sort), and both apply `top_k` to the candidates *before* suppression, as OpenCV does.
+
+Only pairs of boxes that intersect can suppress each other (for a threshold >= 0), so the pairs are found
+with a sweep over boxes sorted by `x1` instead of a dense `N x N` overlap matrix: on a crowd photo with
+3,364 candidates that is 13,586 pairs instead of eleven million. The pair work runs in NumPy, whose small
+element-wise operations stay on one thread and so do not stall when the CPU is shared.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import torch
 
-from yunet.ops.boxes import box_iou
+_BLOCK_SIZE = 2048  # sweep positions whose candidate pairs are built together; bounds peak memory
 
-_BLOCK_SIZE = 2048  # candidates resolved together; bounds the IoU matrices to _BLOCK_SIZE**2 entries
-
-OverlapFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+PairOverlapFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
-def _greedy_keep_within(suppresses: torch.Tensor) -> torch.Tensor:
-    """Solve greedy NMS inside one score-sorted block.
+def _intersecting_pairs(boxes_xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Find every pair of boxes with a positive-area intersection.
 
-    `suppresses[i, j]` (i < j) is True when box i would remove box j. Greedy NMS keeps j exactly when no
-    kept earlier box suppresses it. That rule has one fixed point, reached by iterating from "keep all":
-    after t rounds the first t boxes are final, and in practice a few rounds suffice.
+    Args:
+        boxes_xyxy: `(N, 4)` boxes `x1, y1, x2, y2` (float or integer).
+
+    Returns:
+        Two int64 `(E,)` arrays `first < second` of indices into `boxes_xyxy`, one entry per pair.
     """
-    suppresses = suppresses.triu(diagonal=1).float()
-    keep = torch.ones(suppresses.shape[0], dtype=torch.bool, device=suppresses.device)
+    by_left = np.argsort(boxes_xyxy[:, 0], kind="stable")
+    lefts = boxes_xyxy[by_left, 0]
+    # The box at sweep position p can only meet the boxes after it whose x1 is below its x2.
+    ends = np.searchsorted(lefts, boxes_xyxy[by_left, 2], side="left")
+    positions = np.arange(lefts.size)
+    counts = np.maximum(ends - positions - 1, 0)
+    firsts: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+    seconds: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+    for start in range(0, lefts.size, _BLOCK_SIZE):
+        block_counts = counts[start : start + _BLOCK_SIZE]
+        total = int(block_counts.sum())
+        if total == 0:
+            continue
+        source = np.repeat(positions[start : start + _BLOCK_SIZE], block_counts)
+        # Offsets 1, 2, ..., count within each source's run.
+        run_starts = np.cumsum(block_counts) - block_counts
+        offsets = np.arange(total) - np.repeat(run_starts, block_counts) + 1
+        first = by_left[source]
+        second = by_left[source + offsets]
+        box1, box2 = boxes_xyxy[first], boxes_xyxy[second]
+        meets = (np.minimum(box1[:, 2], box2[:, 2]) > np.maximum(box1[:, 0], box2[:, 0])) & (
+            np.minimum(box1[:, 3], box2[:, 3]) > np.maximum(box1[:, 1], box2[:, 1])
+        )
+        first, second = first[meets], second[meets]
+        firsts.append(np.minimum(first, second))
+        seconds.append(np.maximum(first, second))
+    return np.concatenate(firsts), np.concatenate(seconds)
+
+
+def _resolve_greedy(num_boxes: int, suppressors: np.ndarray, suppressed: np.ndarray) -> np.ndarray:
+    """Solve greedy NMS given its suppression edges, in score order.
+
+    Edge `e` says that box `suppressors[e]` removes box `suppressed[e]` if it is kept (always
+    `suppressors[e] < suppressed[e]`). Greedy NMS keeps j exactly when no kept earlier box suppresses it. That
+    rule has one fixed point, reached by iterating from "keep all": after t rounds the first t boxes are final,
+    and in practice a few rounds suffice.
+
+    Returns:
+        bool `(num_boxes,)` mask of kept boxes.
+    """
+    keep = np.ones(num_boxes, dtype=bool)
     while True:
-        new_keep = (keep.float() @ suppresses) == 0
-        if torch.equal(new_keep, keep):
+        new_keep = np.ones(num_boxes, dtype=bool)
+        new_keep[suppressed[keep[suppressors]]] = False
+        if np.array_equal(new_keep, keep):
             return keep
         keep = new_keep
 
 
-def _greedy_nms(boxes: torch.Tensor, scores: torch.Tensor, iou_threshold: float, top_k: int | None, overlap: OverlapFn) -> torch.Tensor:
+def _greedy_nms(
+    boxes: np.ndarray,
+    boxes_xyxy: np.ndarray,
+    scores: torch.Tensor,
+    iou_threshold: float,
+    top_k: int | None,
+    pair_overlap: PairOverlapFn,
+    extra_edges: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None,
+) -> torch.Tensor:
+    """Run greedy NMS; `extra_edges` adds suppression edges of overlap 1 between boxes that do not intersect."""
     order = torch.sort(scores, descending=True, stable=True).indices
     if top_k is not None and top_k >= 0:
         order = order[:top_k]
-    sorted_boxes = boxes[order]
-    kept_positions: list[torch.Tensor] = []
-    kept_boxes = sorted_boxes[:0]
-    for start in range(0, order.numel(), _BLOCK_SIZE):
-        block = sorted_boxes[start : start + _BLOCK_SIZE]
-        # Boxes already kept in earlier blocks come first in score order.
-        alive = (overlap(kept_boxes, block) > iou_threshold).sum(dim=0) == 0 if kept_boxes.numel() else torch.ones(
-            block.shape[0], dtype=torch.bool, device=block.device
-        )
-        alive_positions = torch.nonzero(alive).squeeze(1)
-        candidates = block[alive_positions]
-        keep = _greedy_keep_within(overlap(candidates, candidates) > iou_threshold)
-        positions = alive_positions[keep] + start
-        kept_positions.append(positions)
-        kept_boxes = torch.cat([kept_boxes, sorted_boxes[positions]])
-    if not kept_positions:
-        return order[:0]
-    return order[torch.cat(kept_positions)]
+    if order.numel() == 0:
+        return order
+    if iou_threshold < 0:
+        return order[:1]  # every overlap, even 0, is above the threshold
+    order_array = order.cpu().numpy()
+    sorted_boxes = boxes[order_array]
+    first, second = _intersecting_pairs(boxes_xyxy[order_array])  # positions in score order
+    above = pair_overlap(sorted_boxes[first], sorted_boxes[second]) > iou_threshold
+    suppressors, suppressed = first[above], second[above]
+    if extra_edges is not None and 1.0 > iou_threshold:
+        more_suppressors, more_suppressed = extra_edges(sorted_boxes)
+        suppressors = np.concatenate([suppressors, more_suppressors])
+        suppressed = np.concatenate([suppressed, more_suppressed])
+    keep = _resolve_greedy(order_array.size, suppressors, suppressed)
+    return order[torch.from_numpy(keep).to(order.device)]
+
+
+def _pair_iou(boxes1: np.ndarray, boxes2: np.ndarray) -> np.ndarray:
+    """IoU of corresponding float boxes with a positive intersection, in `box_iou`'s operation order."""
+    area1 = np.maximum(boxes1[:, 2] - boxes1[:, 0], 0) * np.maximum(boxes1[:, 3] - boxes1[:, 1], 0)
+    area2 = np.maximum(boxes2[:, 2] - boxes2[:, 0], 0) * np.maximum(boxes2[:, 3] - boxes2[:, 1], 0)
+    top_left = np.maximum(boxes1[:, :2], boxes2[:, :2])
+    bottom_right = np.minimum(boxes1[:, 2:], boxes2[:, 2:])
+    size = np.maximum(bottom_right - top_left, 0)
+    intersection = size[:, 0] * size[:, 1]
+    union = area1 + area2 - intersection
+    return intersection / union
 
 
 def nms(boxes: torch.Tensor, scores: torch.Tensor, iou_threshold: float, *, top_k: int | None = None) -> torch.Tensor:
@@ -75,25 +139,30 @@ def nms(boxes: torch.Tensor, scores: torch.Tensor, iou_threshold: float, *, top_
     Returns:
         int64 `(M,)` indices into `boxes`, by decreasing score.
     """
-    return _greedy_nms(boxes, scores, iou_threshold, top_k, box_iou)
+    boxes_array = boxes.detach().cpu().numpy()
+    return _greedy_nms(boxes_array, boxes_array, scores, iou_threshold, top_k, _pair_iou)
 
 
-def _truncated_rect_overlap(rects1: torch.Tensor, rects2: torch.Tensor) -> torch.Tensor:
-    """Pairwise overlap of integer `(x, y, w, h)` rects as `cv::dnn::NMSBoxes` computes it for `Rect2i`:
-    `1 - float(1 - intersection / union)`, with the ratio in float64 and overlap 1 for two empty rects."""
+def _pair_rect_overlap(rects1: np.ndarray, rects2: np.ndarray) -> np.ndarray:
+    """Overlap of corresponding intersecting integer `(x, y, w, h)` rects as `cv::dnn::NMSBoxes` computes it
+    for `Rect2i`: `1 - float(1 - intersection / union)`, with the ratio in float64."""
     area1 = rects1[:, 2] * rects1[:, 3]
     area2 = rects2[:, 2] * rects2[:, 3]
-    left = torch.maximum(rects1[:, None, 0], rects2[None, :, 0])
-    top = torch.maximum(rects1[:, None, 1], rects2[None, :, 1])
-    right = torch.minimum((rects1[:, 0] + rects1[:, 2])[:, None], (rects2[:, 0] + rects2[:, 2])[None, :])
-    bottom = torch.minimum((rects1[:, 1] + rects1[:, 3])[:, None], (rects2[:, 1] + rects2[:, 3])[None, :])
-    width = right - left
-    height = bottom - top
-    intersection = torch.where((width > 0) & (height > 0), width * height, torch.zeros_like(width)).double()
-    area_sum = (area1[:, None] + area2[None, :]).double()
-    union = area_sum - intersection
-    jaccard_distance = torch.where(area_sum > 0, 1.0 - intersection / union.clamp(min=1), torch.zeros_like(union))
-    return 1.0 - jaccard_distance.float()
+    width = np.minimum(rects1[:, 0] + rects1[:, 2], rects2[:, 0] + rects2[:, 2]) - np.maximum(rects1[:, 0], rects2[:, 0])
+    height = np.minimum(rects1[:, 1] + rects1[:, 3], rects2[:, 1] + rects2[:, 3]) - np.maximum(rects1[:, 1], rects2[:, 1])
+    intersection = (width * height).astype(np.float64)
+    union = (area1 + area2).astype(np.float64) - intersection
+    jaccard_distance = 1.0 - intersection / union
+    return np.float32(1.0) - jaccard_distance.astype(np.float32)
+
+
+def _empty_rect_edges(rects: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Edges between score-sorted empty rects: OpenCV gives two empty rects overlap 1 wherever they are, so the
+    first empty rect (never suppressed, since an empty rect overlaps a non-empty one by 0) removes the others."""
+    empty = np.flatnonzero(rects[:, 2] * rects[:, 3] == 0)
+    if empty.size < 2:
+        return empty[:0], empty[:0]
+    return np.full(empty.size - 1, empty[0]), empty[1:]
 
 
 def nms_opencv(
@@ -112,6 +181,7 @@ def nms_opencv(
     Returns:
         int64 `(M,)` indices into `boxes_xywh`, by decreasing score.
     """
-    rects = torch.trunc(boxes_xywh.double()).long()
+    rects = np.trunc(boxes_xywh.detach().cpu().double().numpy()).astype(np.int64)
+    rects_xyxy = np.concatenate([rects[:, :2], rects[:, :2] + rects[:, 2:]], axis=1)
     threshold = float(torch.tensor(iou_threshold, dtype=torch.float32))
-    return _greedy_nms(rects, scores, threshold, top_k, _truncated_rect_overlap)
+    return _greedy_nms(rects, rects_xyxy, scores, threshold, top_k, _pair_rect_overlap, _empty_rect_edges)
