@@ -82,6 +82,25 @@ def _run_detect(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _add_export_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("weights", help="registry name, Hub repo id, local folder or official .pth checkpoint")
+    parser.add_argument("out", type=Path, help="ONNX file to write")
+    shape = parser.add_mutually_exclusive_group()
+    shape.add_argument("--dynamic", action="store_true", help="symbolic batch, height and width (the default)")
+    shape.add_argument("--static", metavar="WxH", help="fixed input size in pixels, multiples of 32, e.g. 640x640")
+    parser.add_argument("--opset", type=int, default=11, help="ONNX opset version (default: %(default)s)")
+
+
+def _run_export(args: argparse.Namespace) -> int:
+    from yunet.export import export_onnx, parse_size
+    from yunet.weights.loading import load_model
+
+    static = parse_size(args.static) if args.static else None
+    path = export_onnx(load_model(args.weights), args.out, static=static, opset=args.opset)
+    print(f"wrote {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser of the `yunet` command."""
     parser = argparse.ArgumentParser(prog="yunet", description="YuNet face detection")
@@ -91,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     detect = subparsers.add_parser("detect", help="detect faces in images, draw them and write JSON")
     _add_detect_arguments(detect)
     detect.set_defaults(run=_run_detect)
+    export = subparsers.add_parser("export", help="export weights to ONNX in the layout cv2.FaceDetectorYN reads")
+    _add_export_arguments(export)
+    export.set_defaults(run=_run_export)
     convert = subparsers.add_parser("convert", help="convert an official .pth checkpoint to a Hub-format folder")
     add_convert_arguments(convert)
     convert.set_defaults(run=run_convert)

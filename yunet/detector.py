@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 import torch
 
+from yunet.backends import Backend, make_runner
 from yunet.errors import ConfigError, ImageError, ImageTooLargeError
 from yunet.large_faces import add_large_faces
 from yunet.models import YuNet
@@ -49,6 +50,10 @@ class FaceDetector:
             run it shrunk to 480 px and take from that pass the faces at least 400 px wide, which the
             native-size pass breaks into fragments (`yunet.large_faces`). Photos without such faces get the
             native-size result unchanged.
+        backend: "torch" (default) runs the network in PyTorch; "onnxruntime" exports it in memory and runs it
+            in an onnxruntime session whose thread count follows `torch.get_num_threads()` at construction
+            (CPU only). Both give the same detections within float32 rounding.
+        session_options: onnxruntime `SessionOptions` for the "onnxruntime" backend (threads, optimization).
 
     Example:
         >>> detector = FaceDetector.from_pretrained("yunet-n")
@@ -67,6 +72,8 @@ class FaceDetector:
         nms_mode: NmsMode = "opencv",
         max_pixels: int = DEFAULT_MAX_PIXELS,
         large_face_pass: bool = True,
+        backend: Backend = "torch",
+        session_options: object | None = None,
     ) -> None:
         _check_thresholds(score_threshold, nms_threshold, top_k)
         if nms_mode not in ("opencv", "float"):
@@ -75,6 +82,8 @@ class FaceDetector:
         self.source_model = model
         self.model = model.fuse().to(self.device)
         self.model.requires_grad_(False)
+        self.backend = backend
+        self.runner = make_runner(backend, self.model, self.device, session_options=session_options)
         self.config = model.config
         self.score_threshold = score_threshold
         self.nms_threshold = nms_threshold
@@ -264,14 +273,14 @@ class FaceDetector:
             per image: boxes `(N, 4)` `x, y, w, h`, scores `(N,)` and landmarks `(N, 5, 2)`, in network pixels.
         """
         try:
-            outputs = self.model.predict(batch.to(self.device)).concat()
+            outputs = self.runner(batch).concat()  # cls and obj are probabilities
         except (MemoryError, torch.OutOfMemoryError) as error:
             raise ImageTooLargeError(
                 f"out of memory running a {tuple(batch.shape)} batch; pass input_size to downscale, or use smaller "
                 "batches"
             ) from error
         priors = self._get_priors(batch.shape[2], batch.shape[3])
-        scores = face_scores(torch.sigmoid(outputs.cls[0]), torch.sigmoid(outputs.obj[0]))  # (B, P)
+        scores = face_scores(outputs.cls[0], outputs.obj[0])  # (B, P)
         results = []
         for image_index in range(batch.shape[0]):
             candidates = torch.nonzero(scores[image_index] >= score_threshold).squeeze(1)

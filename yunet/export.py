@@ -8,6 +8,7 @@ and 10. `cls` and `obj` are probabilities (the sigmoid is part of the graph). Th
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import warnings
@@ -87,7 +88,22 @@ def export_onnx(
         raise ExportError(f"batch_size must be a positive integer, got {batch_size}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _export(model, str(path), dynamic=dynamic, width=width, height=height, opset=opset, batch_size=batch_size)
+    kind = "dynamic" if dynamic else f"static {width}x{height}"
+    logger.info("wrote %s ONNX model to %s (opset %d)", kind, path, opset)
+    return path
 
+
+def export_onnx_bytes(model: YuNet, *, opset: int = DEFAULT_OPSET) -> bytes:
+    """Export the fused `model` as a dynamic ONNX graph held in memory; the layout is `export_onnx`'s."""
+    buffer = io.BytesIO()
+    _export(model, buffer, dynamic=True, width=640, height=640, opset=opset, batch_size=1)
+    return buffer.getvalue()
+
+
+def _export(
+    model: YuNet, target: str | io.BytesIO, *, dynamic: bool, width: int, height: int, opset: int, batch_size: int
+) -> None:
     wrapper = OfficialLayout(model.fuse()).eval()
     names = output_names(model.config.strides)
     example = torch.zeros(batch_size, 3, height, width)
@@ -104,7 +120,7 @@ def export_onnx(
             torch.onnx.export(
                 wrapper,
                 (example,),
-                str(path),
+                target,
                 input_names=[INPUT_NAME],
                 output_names=names,
                 opset_version=opset,
@@ -113,10 +129,7 @@ def export_onnx(
                 dynamo=False,
             )
     except Exception as error:  # the exporter raises many unrelated types
-        raise ExportError(f"ONNX export to {str(path)!r} failed at opset {opset}: {error}") from error
-    kind = "dynamic" if dynamic else f"static {width}x{height}"
-    logger.info("wrote %s ONNX model to %s (opset %d)", kind, path, opset)
-    return path
+        raise ExportError(f"ONNX export failed at opset {opset}: {error}") from error
 
 
 def _check_static_size(size: tuple[int, int], max_stride: int) -> tuple[int, int]:
