@@ -18,7 +18,7 @@ from torch import nn
 
 from yunet.config import ModelConfig
 from yunet.models.backbone import Backbone
-from yunet.models.head import HeadOutputs, YuNetHead
+from yunet.models.head import DistributionHeadOutputs, HeadOutputs, YuNetHead
 from yunet.models.neck import TinyFPN
 
 logger = logging.getLogger(__name__)
@@ -53,16 +53,16 @@ class YuNet(
         self.config = config
         self.backbone = Backbone(config)
         self.neck = TinyFPN(config.neck_channels, num_levels=len(config.strides))
-        self.head = YuNetHead(
-            config.neck_channels,
-            config.head_channels,
-            num_levels=len(config.strides),
-            num_shared_units=config.num_shared_head_units,
-            num_keypoints=config.num_keypoints,
-        )
+        self.head = YuNetHead(config)
         self.is_fused = False
 
-    def forward(self, images: torch.Tensor) -> HeadOutputs:
+    def forward(self, images: torch.Tensor) -> HeadOutputs | DistributionHeadOutputs:
+        """Run the network and return the raw training outputs.
+
+        Returns:
+            `HeadOutputs` when the box and keypoint branches are direct (the original head), else
+            `DistributionHeadOutputs`, which adds the DFL and SimCC logits to the official-layout fields.
+        """
         features = self.backbone(images)  # strides 8, 16, 32
         features = self.neck(features)
         return self.head(features)
@@ -72,9 +72,13 @@ class YuNet(
 
         The official layout is what `FaceDetector`, the ONNX export and OpenCV's `FaceDetectorYN` decode:
         per level, `cls` and `obj` logits `(B, H_l*W_l, 1)`, `bbox` deltas `(dx, dy, dw, dh)` and `kps` offsets
-        `(B, H_l*W_l, 2K)`, all in stride units relative to the cell's top-left corner.
+        `(B, H_l*W_l, 2K)`, all in stride units relative to the cell's top-left corner. DFL boxes and SimCC
+        landmarks are converted to that layout from their distributions' expectations.
         """
-        return self.forward(images)
+        outputs = self.forward(images)
+        if isinstance(outputs, DistributionHeadOutputs):
+            return outputs.official()
+        return outputs
 
     @classmethod
     def from_pretrained(  # type: ignore[override]
@@ -100,7 +104,8 @@ class YuNet(
         return build_model_card(self, **kwargs)
 
     def fuse(self) -> YuNet:
-        """Return an inference copy in eval mode with every BatchNorm folded into its convolution.
+        """Return an inference copy in eval mode with every BatchNorm folded into its convolution and every
+        RepConv merged into one convolution.
 
         The original model is left unchanged. Fused and unfused outputs agree to float32 rounding.
         Calling `fuse()` on a fused model returns a copy of it.
@@ -111,7 +116,7 @@ class YuNet(
             fused.neck.fuse()
             fused.head.fuse()
             fused.is_fused = True
-            logger.debug("fused YuNet: BatchNorm folded into convolutions")
+            logger.debug("fused YuNet: BatchNorm folded into convolutions, RepConv branches merged")
         return fused
 
 
