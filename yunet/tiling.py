@@ -61,8 +61,8 @@ def detect_tiled(
     """Detect faces tile by tile, with the tiles upscaled, for faces too small for one pass.
 
     With `upscale=2`, a face of 12 px in the image is 24 px in the network input. The cost grows with the
-    upscaled area: on a 4000x3000 image the defaults run 42 tiles of 1280x1280 pixels, about six times the
-    work of one native-size pass.
+    upscaled area: on a 4000x3000 image the defaults run 48 tiles of 1280x1280 pixels, 6.5 times the pixels
+    of one native-size pass.
 
     Args:
         detector: the detector to run on every tile.
@@ -92,7 +92,8 @@ def detect_tiled(
     array = _single_image(image, color)
     height, width = array.shape[:2]
 
-    tiles = [(left, top) for top in tile_origins(height, tile_size, overlap) for left in tile_origins(width, tile_size, overlap)]
+    lefts = tile_origins(width, tile_size, overlap)
+    tiles = [(left, top) for top in tile_origins(height, tile_size, overlap) for left in lefts]
     logger.debug("tiled detection: %d tiles of %d px, upscale %.2f, on %dx%d", len(tiles), tile_size, upscale, width, height)
     parts = []
     for start in range(0, len(tiles), batch_size):
