@@ -46,10 +46,10 @@ class FaceDetector:
         nms_mode: "opencv" computes overlaps on boxes truncated to integers, like `cv2.FaceDetectorYN`
             (results match OpenCV's); "float" uses the float boxes.
         max_pixels: images (after any resize) above this many padded pixels raise `ImageTooLargeError`.
-        large_face_pass: default of the per-call option: when the image's longer side exceeds 480 px, also
-            run it shrunk to 480 px and take from that pass the faces at least 400 px wide, which the
-            native-size pass breaks into fragments (`yunet.large_faces`). Photos without such faces get the
-            native-size result unchanged.
+        large_face_pass: default of the per-call option. When the image's longer side exceeds 480 px and the
+            native-size pass returned a box at least 300 px wide, also run the image shrunk to 480 px and take
+            from that pass the faces at least 400 px wide, which the native-size pass breaks into fragments
+            (`yunet.large_faces`). Other photos get the native-size result unchanged, at no extra cost.
         backend: "torch" (default) runs the network in PyTorch; "onnxruntime" exports it in memory and runs it
             in an onnxruntime session whose thread count follows `torch.get_num_threads()` at construction
             (CPU only). Both give the same detections within float32 rounding.

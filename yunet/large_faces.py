@@ -28,18 +28,28 @@ LARGE_FACE_MIN_WIDTH = 400
 # Longer image side of the reduced pass. A face filling a whole 4:3 frame comes out at most 360 px wide
 # there, inside the reliable range. A 400 px face in a 4000x3000 photo still comes out 48 px wide.
 LARGE_FACE_PASS_SIZE = 480
+# The reduced pass runs only when the native pass returned a box at least this wide. Measured with
+# crops like those of examples/measure_face_sizes.py: every fragment of a 500-1000 px face is 358 px
+# wide or more for yunet-n and yunet-s, even at score 0.3, so ordinary photos skip the second pass entirely.
+LARGE_FACE_TRIGGER_WIDTH = 300
 # A native-size face whose area lies at least this much inside a large face is a fragment of it. Measured
 # with yunet-n on an 800 px face: the native pass returns four fragments, 48-100% inside the face's box.
 FRAGMENT_OVERLAP = 0.4
 
 
-def needs_large_face_pass(width: int, height: int) -> bool:
+def needs_large_face_pass(width: int, height: int, native: Detections | None = None) -> bool:
     """Return whether an image of `width` x `height` pixels gets the large-face pass.
 
     Only images whose longer side exceeds `LARGE_FACE_PASS_SIZE` get it, because the pass must shrink the
-    image. Smaller images cannot hold a face much wider than the reliable 400 px.
+    image. Smaller images cannot hold a face much wider than the reliable 400 px. When the native result is
+    given, the pass also needs a native box at least `LARGE_FACE_TRIGGER_WIDTH` px wide.
     """
-    return max(width, height) > LARGE_FACE_PASS_SIZE
+    if max(width, height) <= LARGE_FACE_PASS_SIZE:
+        return False
+    if native is None:
+        return True
+    widths = native.boxes[:, 2] - native.boxes[:, 0]
+    return bool((widths >= LARGE_FACE_TRIGGER_WIDTH).any())
 
 
 def add_large_faces(
@@ -65,7 +75,11 @@ def add_large_faces(
         One `Detections` per image. It is `native_results[i]` itself when the reduced pass found no face at
         least `LARGE_FACE_MIN_WIDTH` px wide.
     """
-    indices = [i for i, array in enumerate(arrays) if needs_large_face_pass(array.shape[1], array.shape[0])]
+    indices = [
+        i
+        for i, array in enumerate(arrays)
+        if needs_large_face_pass(array.shape[1], array.shape[0], native_results[i])
+    ]
     if not indices:
         return native_results
     reduced_results = detector(
