@@ -222,5 +222,7 @@ def pack_images(images: list[np.ndarray], padded_height: int, padded_width: int)
     batch = torch.zeros((len(images), 3, padded_height, padded_width), dtype=torch.float32)
     for index, image in enumerate(images):
         height, width = image.shape[:2]
-        batch[index, :, :height, :width] = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)
+        # torch.from_numpy warns on read-only arrays (such as Detections views or memory maps); copy those.
+        pixels = np.ascontiguousarray(image) if image.flags.writeable else np.array(image)
+        batch[index, :, :height, :width] = torch.from_numpy(pixels).permute(2, 0, 1)
     return batch
