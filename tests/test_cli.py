@@ -64,3 +64,15 @@ def test_missing_weights_is_a_clear_error(tmp_path):
     assert result.returncode == 2
     assert "error:" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_detect_tiled_and_no_large_face_pass(official_weights):
+    photo = require_asset("images/group_11_faces.jpg")
+
+    tiled = _run("detect", str(photo), "--weights", str(official_weights["yunet-n"]), "--tiled")
+    single = _run("detect", str(photo), "--weights", str(official_weights["yunet-n"]), "--no-large-face-pass")
+
+    assert tiled.returncode == 0, tiled.stderr
+    assert single.returncode == 0, single.stderr
+    assert "11 face(s)" in tiled.stdout
+    assert "11 face(s)" in single.stdout

@@ -34,12 +34,21 @@ def _add_detect_arguments(parser: argparse.ArgumentParser) -> None:
         help="resize each image to fit W x H pixels (default: run at the image's own size)",
     )
     parser.add_argument("--device", default="cpu", help="torch device (default: cpu)")
+    parser.add_argument(
+        "--no-large-face-pass", action="store_true",
+        help="skip the reduced-scale pass that merges fragments of faces over 400 px wide",
+    )
+    parser.add_argument(
+        "--tiled", action="store_true",
+        help="detect on overlapping 2x upscaled tiles, for faces under about 16 px (slower)",
+    )
 
 
 def _run_detect(args: argparse.Namespace) -> int:
     from yunet.detector import FaceDetector
     from yunet.draw import draw_detections
     from yunet.preprocess import read_image
+    from yunet.tiling import detect_tiled
 
     detector = FaceDetector.from_pretrained(
         args.weights,
@@ -55,7 +64,14 @@ def _run_detect(args: argparse.Namespace) -> int:
     for path in args.images:
         try:
             image = read_image(path)
-            faces = detector(image, input_size=tuple(args.input_size) if args.input_size else None)
+            if args.tiled:
+                faces = detect_tiled(detector, image)
+            else:
+                faces = detector(
+                    image,
+                    input_size=tuple(args.input_size) if args.input_size else None,
+                    large_face_pass=not args.no_large_face_pass,
+                )
         except YunetError as error:
             print(f"{path}: error: {error}", file=sys.stderr)
             failures += 1
