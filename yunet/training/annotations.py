@@ -134,7 +134,7 @@ def read_labelv2(annotation_path: str | Path, images_dir: str | Path) -> list[Fa
     if current is not None:
         records.append(_make_record(current[0], boxes, landmarks, current[1]))
     if not records:
-        raise DatasetError(f"{annotation_path} holds no '# <path> <width> <height>' image headers")
+        raise DatasetError(f"{annotation_path} contains no '# <path> <width> <height>' image headers")
     return records
 
 
@@ -163,7 +163,7 @@ def _parse_labelv2_face(text: str, location: str) -> tuple[list[float], np.ndarr
             f"landmarks) numbers, got {len(values)}"
         )
     if not np.isfinite(values).all():
-        raise DatasetError(f"{location}: face line holds NaN or infinity: {text!r}")
+        raise DatasetError(f"{location}: face line contains NaN or infinity: {text!r}")
     if len(values) == _LABELV2_WITH_IGNORE and values[4] > 0:
         return None
     if len(values) == _LABELV2_WITH_LANDMARKS:

@@ -131,6 +131,9 @@ class TrainConfig(BaseModel):
     batch_size: int = Field(16, ge=1, description="Images per iteration.")
     seed: int = Field(0, ge=0, description="Seed of initialization, shuffling and augmentation.")
     device: str = Field("auto", description="'auto' (CUDA when available, else CPU), 'cpu', 'cuda' or 'cuda:N'.")
+    num_threads: int | None = Field(
+        None, ge=1, description="torch intra-op CPU threads (None: torch's default, one per core)."
+    )
     amp: bool = Field(False, description="Mixed precision (float16 autocast and gradient scaling) on CUDA.")
     tensorboard: bool = Field(True, description="Write TensorBoard scalars under <output_dir>/tensorboard.")
     progress_bar: bool = Field(True, description="Show a tqdm progress bar per epoch.")

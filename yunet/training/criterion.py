@@ -108,7 +108,11 @@ class YuNetCriterion:
         cls_loss = F.binary_cross_entropy_with_logits(cls_logits[positive_at], positives.iou, reduction="sum") / normalizer
         bbox_loss = eiou_loss(decoded[positive_at], positives.boxes).sum() / normalizer
 
-        kps_target = encode_keypoints(positives.landmarks, priors[positives.prior_index])  # (N, 2K)
+        if num_positives:
+            kps_target = encode_keypoints(positives.landmarks, priors[positives.prior_index])  # (N, 2K)
+        else:
+            # NOTE: encode_keypoints cannot reshape an empty (0, K, 2) tensor, so no positives is handled here.
+            kps_target = kps_offsets.new_zeros((0, kps_offsets.shape[-1]))
         kps_elementwise = smooth_l1(kps_offsets[positive_at], kps_target, beta=self.kps_beta)  # (N, 2K)
         weights = positives.landmark_weights
         kps_loss = (kps_elementwise * weights[:, None]).sum() / (weights.sum() + _WEIGHT_EPS)

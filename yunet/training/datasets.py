@@ -86,7 +86,7 @@ class FaceDataset(Dataset):
             raise DatasetError(f"cannot read image {record.image_path}; is it an image file?")
         if record.size is not None and (image.shape[1], image.shape[0]) != record.size:
             raise DatasetError(
-                f"{record.image_path} is {image.shape[1]}x{image.shape[0]} but its annotation says "
+                f"{record.image_path} is {image.shape[1]}x{image.shape[0]} but its annotation gives "
                 f"{record.size[0]}x{record.size[1]}; the annotation belongs to another image version"
             )
         rng = np.random.default_rng([self.seed, self.epoch, index])

@@ -1,8 +1,8 @@
 """The training loop of the original recipe: SGD, warmup then decay, checkpoints, logging, evaluation.
 
 One process, one device (CPU or one GPU); no launcher is needed. Per-iteration metrics, including the
-learning rate, go to `<output_dir>/metrics.jsonl`; a text log line goes to the `yunet.training` logger every
-`log_interval` iterations, and scalars to TensorBoard when it is enabled.
+learning rate, go to `<output_dir>/metrics.jsonl`. Every `log_interval` iterations a text line goes to the
+`yunet.training.trainer` logger, and scalars go to TensorBoard when it is enabled.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ _READERS: dict[str, Callable[[Path, Path], list[FaceRecord]]] = {
 
 @dataclass
 class TrainingPosition:
-    """Where the run is: iterations done, current epoch and batches done in it."""
+    """Position of a run: iterations done, current epoch and batches done in it."""
 
     step: int = 0
     epoch: int = 0
@@ -75,7 +75,7 @@ def seed_everything(seed: int) -> None:
 
 
 def load_records(config: TrainConfig) -> list[FaceRecord]:
-    """Read the training annotations and check the images, as the data config says."""
+    """Read the training annotations and check the images, as the data config sets."""
     data = config.data
     records = _READERS[data.format](data.annotations, data.images)
     records = check_images(records, missing=data.missing_images)
@@ -109,6 +109,9 @@ class Trainer:
         self.device = select_device(config.device)
         self.output_dir = Path(config.output_dir)
         self.output_dir.mkdir(parents=True, exist_ok=True)
+        if config.num_threads is not None:
+            # Process-wide: on a busy CPU, fewer threads than cores avoids threads waiting on each other.
+            torch.set_num_threads(config.num_threads)
         seed_everything(config.seed)
 
         self.model = build_model(config).to(self.device).train()
