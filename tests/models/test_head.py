@@ -22,7 +22,7 @@ def test_distances_to_deltas_known_box() -> None:
     torch.testing.assert_close(deltas, torch.tensor([[1.5, 1.5, math.log(4.0), math.log(6.0)]]))
 
 
-def test_distances_to_deltas_decode_to_box_around_cell_centre() -> None:
+def test_distances_to_deltas_decode_around_centre() -> None:
     # Cell column 2, row 3 at stride 8: the centre is (20, 28) pixels.
     priors = torch.tensor([[2.0, 3.0, 8.0]])
     deltas = distances_to_deltas(torch.tensor([[1.0, 2.0, 3.0, 4.0]]))
@@ -89,7 +89,7 @@ def test_distribution_outputs_concat_keeps_none() -> None:
     assert outputs.cls[0].shape == (1, 84, 1)
 
 
-def test_predict_dfl_boxes_are_expected_distances_from_cell_centre() -> None:
+def test_predict_dfl_boxes_from_expected_distances() -> None:
     torch.manual_seed(0)
     model = YuNet(ModelConfig(box_branch="dfl")).eval()
     images = torch.rand(1, 3, 64, 64) * 255
@@ -106,7 +106,7 @@ def test_predict_dfl_boxes_are_expected_distances_from_cell_centre() -> None:
     torch.testing.assert_close(decode_boxes(predicted.bbox[0], priors), expected, rtol=1e-5, atol=1e-3)
 
 
-def test_predict_simcc_landmarks_are_expected_bin_positions() -> None:
+def test_predict_simcc_landmarks_from_expectation() -> None:
     torch.manual_seed(0)
     config = ModelConfig(keypoint_branch="simcc", simcc_split_ratio=2.0, simcc_max_offset=3.0)
     model = YuNet(config).eval()

@@ -21,6 +21,7 @@ from yunet.errors import ConfigError
 from yunet.models import YuNet, count_parameters
 from yunet.models.blocks import RepConv
 from yunet.results import Detections
+from yunet.weights.registry import VARIANTS
 
 OPTION_VALUES: dict[str, tuple[Any, ...]] = {
     "backbone_block": ("original", "repconv"),
@@ -30,8 +31,8 @@ OPTION_VALUES: dict[str, tuple[Any, ...]] = {
     "keypoint_branch": ("direct", "simcc"),
 }
 
-# Six rows that contain every pair of values of any two options (a pairwise covering array), run at the
-# real channel counts; the full product of the options runs on a narrow network.
+# Six rows that contain every pair of values of any two options (a pairwise covering array). They run at
+# the real channel counts, while the full product of the options runs on a narrow network.
 PAIRWISE_ROWS = [
     ("original", "none", "coupled", "direct", "direct"),
     ("repconv", "none", "decoupled", "dfl", "simcc"),
@@ -202,3 +203,8 @@ def test_config_defaults_are_original_architecture() -> None:
 def test_preset_config_rejects_unknown_name() -> None:
     with pytest.raises(ConfigError, match="yunet-n-modern"):
         preset_config("yunet-x")
+
+
+def test_registry_lists_every_preset() -> None:
+    for name, make in PRESETS.items():
+        assert VARIANTS[name].config == make(), name

@@ -85,7 +85,7 @@ def _conv_bn(in_channels: int, out_channels: int, kernel_size: int, *, stride: i
 class RepConv(nn.Module):
     """Reparameterizable 3x3 convolution: 3x3 conv+BN, 1x1 conv+BN and, when shapes allow, an identity BN.
 
-    During training the block is the sum of its branches; `fuse()` merges them into one 3x3 convolution with
+    During training the block is the sum of its branches. `fuse()` merges them into one 3x3 convolution with
     bias that gives the same output in eval mode. The identity branch exists when `in_channels ==
     out_channels` and `stride == 1`. Every branch uses the same `groups`, so `groups=channels` gives the
     depthwise form. There is no activation: the block replaces a convolution followed by BatchNorm.
@@ -148,9 +148,9 @@ class RepConv(nn.Module):
     def fuse(self) -> None:
         """Merge the branches into one 3x3 convolution, in place, and free them; a no-op once fused.
 
-        The result equals the eval-mode output of the branches: each branch's BatchNorm is folded into its
-        kernel, the 1x1 kernel is zero-padded to 3x3 and the identity is written as a 3x3 kernel with a 1 at
-        the centre of each channel's own input.
+        The result equals the eval-mode output of the branches. Each branch's BatchNorm is folded into its
+        kernel and the 1x1 kernel is zero-padded to 3x3. The identity becomes a 3x3 kernel with a 1 at the
+        centre of each channel's own input.
         """
         if self.fused_conv is not None:
             return

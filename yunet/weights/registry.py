@@ -11,7 +11,14 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from yunet.config import ModelConfig, yunet_n_config, yunet_s_config
+from yunet.config import (
+    ModelConfig,
+    yunet_n_config,
+    yunet_n_modern_config,
+    yunet_n_rep_config,
+    yunet_s_config,
+    yunet_s_rep_config,
+)
 from yunet.errors import WeightsNotFoundError
 
 _SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
@@ -111,6 +118,24 @@ VARIANTS: dict[str, Variant] = {
             official_checkpoint=OfficialCheckpoint(
                 filename="yunet_s.pth", sha256="f2688fecd5aef7d204d04ca12ff377b724978abbe5955740bc67280d99ffe4d6"
             ),
+        ),
+        Variant(
+            name="yunet-n-rep",
+            description="yunet-n with a RepConv backbone (training preset, no weights yet)",
+            config=yunet_n_rep_config(),
+        ),
+        Variant(
+            name="yunet-s-rep",
+            description="yunet-s with a RepConv backbone (training preset, no weights yet)",
+            config=yunet_s_rep_config(),
+        ),
+        Variant(
+            name="yunet-n-modern",
+            description=(
+                "yunet-n with RepConv, coordinate attention, decoupled head, DFL boxes and SimCC keypoints "
+                "(training preset, no weights yet)"
+            ),
+            config=yunet_n_modern_config(),
         ),
     )
 }
