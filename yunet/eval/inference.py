@@ -113,14 +113,14 @@ def list_images(images_dir: str | Path) -> list[Path]:
     """List `<images_dir>/<event>/<name>.jpg` files, sorted.
 
     Raises:
-        DatasetError: if the folder is missing or holds no images in event folders.
+        DatasetError: if the folder is missing or contains no images in event folders.
     """
     images_dir = Path(images_dir)
     if not images_dir.is_dir():
         raise DatasetError(f"image folder not found: {images_dir}")
     paths = sorted(images_dir.glob("*/*.jpg"))
     if not paths:
-        raise DatasetError(f"{images_dir} holds no <event>/<name>.jpg images (the WIDER_val/images layout)")
+        raise DatasetError(f"{images_dir} contains no <event>/<name>.jpg images (the WIDER_val/images layout)")
     return paths
 
 

@@ -63,7 +63,7 @@ def read_predictions(folder: str | Path) -> dict[str, dict[str, np.ndarray]]:
     """Read a submission folder into `predictions[event][image_name]` `(N, 5)` arrays.
 
     Raises:
-        DatasetError: if the folder does not exist or holds no event folders with `.txt` files.
+        DatasetError: if the folder does not exist or contains no event folders with `.txt` files.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -74,5 +74,5 @@ def read_predictions(folder: str | Path) -> dict[str, dict[str, np.ndarray]]:
         if files:
             predictions[event_dir.name] = {path.stem: read_image_predictions(path) for path in files}
     if not predictions:
-        raise DatasetError(f"{folder} holds no <event>/<image>.txt prediction files")
+        raise DatasetError(f"{folder} contains no <event>/<image>.txt prediction files")
     return predictions

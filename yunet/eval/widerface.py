@@ -4,7 +4,7 @@ The protocol is the one of the official MATLAB evaluation and of its widely used
 (`widerface_evaluate` in RetinaFace / SCRFD):
 
 - ground truth from `wider_face_val.mat` (all boxes, `x, y, w, h`) and, per difficulty, the indices of the
-  boxes that count (`gt_list` in `wider_{easy,medium,hard}_val.mat`); the other boxes are ignored, so a
+  boxes that count (`gt_list` in `wider_{easy,medium,hard}_val.mat`). The other boxes are ignored, so a
   prediction matching one of them is neither a true nor a false positive;
 - scores normalized to [0, 1] over all predictions of the evaluated images (min-max);
 - a prediction matches the ground-truth box of highest IoU, counted when that IoU is at least 0.5, with
@@ -89,7 +89,7 @@ class WiderFaceResult:
         return self.num_images < self.num_images_total
 
     def summary(self) -> str:
-        """One line per difficulty, plus a subset notice when the protocol was restricted."""
+        """Format one line per difficulty, after a subset notice when the protocol was restricted."""
         lines = []
         if self.is_subset:
             lines.append(
@@ -178,8 +178,9 @@ def match_image(predictions: np.ndarray, gt_boxes: np.ndarray, counted: np.ndarr
         counted: `(G,)` bool, the faces that count at this difficulty.
 
     Returns:
-        `(is_proposal, recalled)`: `(N,)` bool, False for a prediction whose best match is an ignored face;
-        `(N,)` int64, the number of counted faces recalled by the first `n + 1` predictions.
+        `(is_proposal, recalled)`. `is_proposal` is `(N,)` bool, False for a prediction whose best match is an
+        ignored face. `recalled` is `(N,)` int64, the number of counted faces recalled by the first `n + 1`
+        predictions.
     """
     num_predictions = len(predictions)
     is_proposal = np.ones(num_predictions, dtype=bool)
@@ -195,8 +196,8 @@ def match_image(predictions: np.ndarray, gt_boxes: np.ndarray, counted: np.ndarr
     best_iou = overlaps[np.arange(num_predictions), best_gt]
     matched = best_iou >= IOU_THRESHOLD
     is_proposal = ~(matched & ~counted[best_gt])
-    # A counted face is recalled from its first matching prediction on; the cumulative count of first hits
-    # is the number of recalled faces after each prediction.
+    # A counted face is recalled from its first matching prediction on, so the cumulative count of first
+    # hits is the number of recalled faces after each prediction.
     hits = matched & counted[best_gt]
     first_hit = np.zeros(num_predictions, dtype=bool)
     hit_indices = np.flatnonzero(hits)
