@@ -40,6 +40,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "cv2.FaceDetectorYN on an ONNX file (for comparison), or auto (FaceDetector for official weights when "
         "available, else the model path)",
     )
+    widerface.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     widerface.add_argument("--score-threshold", type=float, default=SCORE_THRESHOLD, help="minimum face score")
     widerface.add_argument("--nms-threshold", type=float, default=NMS_THRESHOLD, help="NMS IoU threshold")
     widerface.add_argument("--top-k", type=int, default=TOP_K, help="candidates kept before NMS")
@@ -62,6 +63,7 @@ def _build_parser() -> argparse.ArgumentParser:
     annotated.add_argument("--annotations", required=True, help="labelv2.txt file")
     annotated.add_argument("--images", required=True, help="folder the labelv2 image paths are relative to")
     annotated.add_argument("--backend", choices=("auto", "detector", "model", "opencv"), default="auto", help="as for widerface")
+    annotated.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     annotated.add_argument("--score-threshold", type=float, default=SCORE_THRESHOLD, help="minimum face score")
     annotated.add_argument("--nms-threshold", type=float, default=NMS_THRESHOLD, help="NMS IoU threshold")
     annotated.add_argument("--top-k", type=int, default=TOP_K, help="candidates kept before NMS")
@@ -80,6 +82,10 @@ def _run_labelv2(args: argparse.Namespace) -> int:
 
 
 def _make_detector(args: argparse.Namespace) -> DetectFn:
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     weights = Path(args.weights)
     is_training_checkpoint = weights.suffix == ".pt"
     backend = args.backend
