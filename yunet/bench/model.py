@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from dataclasses import dataclass
 
@@ -18,7 +19,6 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from yunet.config import PRESETS, preset_config
-from yunet.errors import ConfigError
 from yunet.models import YuNet, count_parameters
 
 FLOP_SIZES = (320, 640)
@@ -136,11 +136,14 @@ def run(args: argparse.Namespace) -> int:
         names.insert(0, args.baseline)
     unknown = [name for name in names if name not in PRESETS]
     if unknown:
-        raise ConfigError(f"unknown model presets {unknown}; known presets: {sorted(PRESETS)}")
+        print(f"error: unknown model presets {unknown}; known presets: {sorted(PRESETS)}", file=sys.stderr)
+        return 2
     if args.size <= 0 or args.size % 32:
-        raise ConfigError(f"--size must be a positive multiple of 32, got {args.size}")
+        print(f"error: --size must be a positive multiple of 32, got {args.size}", file=sys.stderr)
+        return 2
     if args.rounds < 1 or args.runs_per_round < 1 or args.threads < 1:
-        raise ConfigError("--rounds, --runs-per-round and --threads must be positive")
+        print("error: --rounds, --runs-per-round and --threads must be positive", file=sys.stderr)
+        return 2
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
