@@ -95,8 +95,13 @@ def pil_to_bgr(image: Any) -> np.ndarray:
         return to_bgr_array(np.asarray(image, dtype=np.float32))
     if image.mode == "L":
         return to_bgr_array(np.asarray(image))
+    if image.mode in ("La", "RGBa"):  # premultiplied alpha: Pillow converts these only to their plain form
+        image = image.convert(image.mode.upper())
     if image.mode != "RGB":
-        image = image.convert("RGB")  # palette, CMYK, RGBA (alpha dropped), LA, ...
+        try:
+            image = image.convert("RGB")  # palette, CMYK, RGBA (alpha dropped), LA, ...
+        except ValueError as error:
+            raise ImageError(f"cannot convert a PIL image of mode {image.mode!r} to RGB: {error}") from error
     return to_bgr_array(np.asarray(image), color="rgb")
 
 
@@ -105,7 +110,7 @@ def _normalize_dtype(array: np.ndarray) -> np.ndarray:
     kind = array.dtype.kind
     if array.dtype == np.uint8:
         return array
-    if array.dtype == np.uint16:
+    if kind == "u" and array.dtype.itemsize == 2:  # uint16 in either byte order
         return array.astype(np.float32) * np.float32(_UINT16_SCALE)
     if kind == "b":
         raise ImageError("boolean images are not supported; convert to uint8 (0 or 255) first")
@@ -172,6 +177,18 @@ def to_bgr_array(array: np.ndarray, *, color: ColorOrder = "bgr") -> np.ndarray:
     return array
 
 
+def _tensor_to_numpy(tensor: torch.Tensor) -> np.ndarray:
+    """Copy a tensor of any device, layout and dtype to a NumPy array, keeping its values."""
+    if tensor.is_meta:
+        raise ImageError("image tensor is on the 'meta' device and holds no data")
+    tensor = tensor.detach().cpu()
+    if tensor.layout != torch.strided:
+        tensor = tensor.to_dense()
+    if tensor.dtype == torch.bfloat16:  # NumPy has no bfloat16; float32 holds every bfloat16 value exactly
+        tensor = tensor.float()
+    return tensor.numpy()
+
+
 def tensor_to_bgr_arrays(tensor: torch.Tensor, *, color: ColorOrder = "bgr") -> list[np.ndarray]:
     """Convert a `(C, H, W)` or `(B, C, H, W)` tensor (channels first, C in 1, 3, 4) to BGR arrays."""
     if tensor.ndim == 2:
@@ -187,7 +204,7 @@ def tensor_to_bgr_arrays(tensor: torch.Tensor, *, color: ColorOrder = "bgr") -> 
         if item.shape[0] not in (1, 3, 4):
             hint = " (channels last? use tensor.permute(2, 0, 1))" if item.shape[-1] in (1, 3, 4) else ""
             raise ImageError(f"image tensor must be channels first with 1, 3 or 4 channels; got {tuple(item.shape)}{hint}")
-        arrays.append(to_bgr_array(item.detach().cpu().permute(1, 2, 0).numpy(), color=color))
+        arrays.append(to_bgr_array(_tensor_to_numpy(item.permute(1, 2, 0)), color=color))
     return arrays
 
 
