@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import math
+import numbers
 import os
 import threading
 from collections.abc import Sequence
@@ -75,12 +77,15 @@ class FaceDetector:
         backend: Backend = "torch",
         session_options: object | None = None,
     ) -> None:
-        _check_thresholds(score_threshold, nms_threshold, top_k)
+        score_threshold, nms_threshold, top_k = _check_thresholds(score_threshold, nms_threshold, top_k)
         if nms_mode not in ("opencv", "float"):
             raise ConfigError(f"nms_mode must be 'opencv' or 'float', got {nms_mode!r}")
-        self.device = torch.device(device)
+        try:
+            self.device = torch.device(device)
+            self.model = model.fuse().to(self.device)
+        except (RuntimeError, AssertionError) as error:  # torch raises AssertionError for a CUDA-less build
+            raise ConfigError(f"cannot use device {device!r}: {error}") from error
         self.source_model = model
-        self.model = model.fuse().to(self.device)
         self.model.requires_grad_(False)
         self.backend = backend
         self.runner = make_runner(backend, self.model, self.device, session_options=session_options)
@@ -192,7 +197,7 @@ class FaceDetector:
         score_threshold = self.score_threshold if score_threshold is None else score_threshold
         nms_threshold = self.nms_threshold if nms_threshold is None else nms_threshold
         top_k = self.top_k if top_k is None else top_k
-        _check_thresholds(score_threshold, nms_threshold, top_k)
+        score_threshold, nms_threshold, top_k = _check_thresholds(score_threshold, nms_threshold, top_k)
         size = _check_input_size(input_size)
 
         is_list = isinstance(image, (list, tuple))
@@ -273,23 +278,33 @@ class FaceDetector:
             per image: boxes `(N, 4)` `x, y, w, h`, scores `(N,)` and landmarks `(N, 5, 2)`, in network pixels.
         """
         try:
-            outputs = self.runner(batch).concat()  # cls and obj are probabilities
+            outputs = self.runner(batch)  # per level; cls and obj are probabilities
         except (MemoryError, torch.OutOfMemoryError) as error:
             raise ImageTooLargeError(
                 f"out of memory running a {tuple(batch.shape)} batch; pass input_size to downscale, or use smaller "
                 "batches"
             ) from error
         priors = self._get_priors(batch.shape[2], batch.shape[3])
-        scores = face_scores(outputs.cls[0], outputs.obj[0])  # (B, P)
+        level_sizes = [level.shape[1] for level in outputs.cls]
+        priors_per_level = torch.split(priors, level_sizes)
+        scores_per_level = [face_scores(cls, obj) for cls, obj in zip(outputs.cls, outputs.obj)]  # (B, P_l) each
+
         results = []
         for image_index in range(batch.shape[0]):
-            candidates = torch.nonzero(scores[image_index] >= score_threshold).squeeze(1)
-            candidate_priors = priors[candidates]
-            boxes_xywh = decode_boxes_xywh(outputs.bbox[0][image_index, candidates], candidate_priors)  # (N, 4)
-            landmarks = decode_keypoints(outputs.kps[0][image_index, candidates], candidate_priors)  # (N, 5, 2)
-            candidate_scores = scores[image_index, candidates]
-            keep = self._suppress(boxes_xywh, candidate_scores, score_threshold, nms_threshold, top_k)
-            results.append((boxes_xywh[keep].cpu(), candidate_scores[keep].cpu(), landmarks[keep].cpu()))
+            # Threshold each level before joining them, so only candidates are copied. Level-major order is
+            # kept, because OpenCV's stable sort breaks score ties by that order.
+            candidate_scores, candidate_boxes, candidate_points = [], [], []
+            for level, level_scores in enumerate(scores_per_level):
+                candidates = torch.nonzero(level_scores[image_index] >= score_threshold).squeeze(1)
+                level_priors = priors_per_level[level][candidates]
+                candidate_scores.append(level_scores[image_index, candidates])
+                candidate_boxes.append(decode_boxes_xywh(outputs.bbox[level][image_index, candidates], level_priors))
+                candidate_points.append(decode_keypoints(outputs.kps[level][image_index, candidates], level_priors))
+            scores = torch.cat(candidate_scores)
+            boxes_xywh = torch.cat(candidate_boxes)  # (N, 4)
+            landmarks = torch.cat(candidate_points)  # (N, K, 2)
+            keep = self._suppress(boxes_xywh, scores, score_threshold, nms_threshold, top_k)
+            results.append((boxes_xywh[keep].cpu(), scores[keep].cpu(), landmarks[keep].cpu()))
         return results
 
     def _suppress(
@@ -327,20 +342,33 @@ def _to_detections(
     return Detections(boxes_xyxy, scores.numpy(), points, image_size=original_size)
 
 
-def _check_thresholds(score_threshold: float, nms_threshold: float, top_k: int) -> None:
-    if not 0.0 <= float(score_threshold) <= 1.0:
-        raise ConfigError(f"score_threshold must be in [0, 1], got {score_threshold}")
-    if not 0.0 <= float(nms_threshold) <= 1.0:
-        raise ConfigError(f"nms_threshold must be in [0, 1], got {nms_threshold}")
-    if int(top_k) < 1:
-        raise ConfigError(f"top_k must be a positive integer, got {top_k}")
+def _check_thresholds(score_threshold: float, nms_threshold: float, top_k: int) -> tuple[float, float, int]:
+    """Validate the thresholds and return them as `(float, float, int)`."""
+    thresholds = []
+    for name, value in (("score_threshold", score_threshold), ("nms_threshold", nms_threshold)):
+        if not isinstance(value, numbers.Real) or not 0.0 <= float(value) <= 1.0:
+            raise ConfigError(f"{name} must be a number in [0, 1], got {value!r}")
+        thresholds.append(float(value))
+    if isinstance(top_k, numbers.Integral):
+        count = int(top_k)
+    elif isinstance(top_k, numbers.Real) and math.isfinite(top_k) and float(top_k).is_integer():
+        count = int(top_k)
+    else:
+        count = 0
+    if count < 1:
+        raise ConfigError(f"top_k must be a positive integer, got {top_k!r}")
+    return thresholds[0], thresholds[1], count
 
 
 def _check_input_size(input_size: int | Sequence[int] | None) -> tuple[int, int] | None:
     if input_size is None:
         return None
-    if isinstance(input_size, int):
+    if isinstance(input_size, numbers.Integral):
         input_size = (input_size, input_size)
-    if len(input_size) != 2 or any(int(v) < 1 for v in input_size):
-        raise ImageError(f"input_size must be None, a positive int or (width, height), got {input_size!r}")
+    if (
+        not isinstance(input_size, (Sequence, np.ndarray))
+        or len(input_size) != 2
+        or any(isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1 for v in input_size)
+    ):
+        raise ImageError(f"input_size must be None, a positive int or (width, height) in pixels, got {input_size!r}")
     return int(input_size[0]), int(input_size[1])
