@@ -9,11 +9,12 @@ of the full size.
 from __future__ import annotations
 
 import math
+import numbers
 
 import cv2
 import numpy as np
 
-from yunet.errors import ImageError, YunetError
+from yunet.errors import ImageError, ImageTooLargeError, YunetError
 from yunet.results import Detections, Face
 
 # Landmark positions in a 112x112 aligned face, in YuNet's order (subject's right eye, left eye, nose tip,
@@ -29,6 +30,12 @@ ARCFACE_TEMPLATE = np.array(
     dtype=np.float32,
 )
 ARCFACE_SIZE = 112
+
+# Largest crop `crop_box` allocates, so that a corrupt box raises instead of exhausting memory.
+_MAX_CROP_PIXELS = 20000 * 20000
+
+# Depths `cv2.warpAffine` supports; OpenCV 5.1 rejects the others (int8, int32, int64, float16, bool).
+_WARP_DTYPES = (np.uint8, np.uint16, np.int16, np.float32, np.float64)
 
 
 def _check_image(image: np.ndarray) -> None:
@@ -55,9 +62,11 @@ def crop_box(
         outward to whole pixels, so the crop is never smaller than the grown box.
     """
     _check_image(image)
-    if margin < 0:
-        raise YunetError(f"margin must be >= 0, got {margin}")
+    if not margin >= 0 or not math.isfinite(margin):
+        raise YunetError(f"margin must be a finite number >= 0, got {margin}")
     x1, y1, x2, y2 = (float(v) for v in box)
+    if not all(math.isfinite(v) for v in (x1, y1, x2, y2)):
+        raise YunetError(f"box must have finite coordinates, got {(x1, y1, x2, y2)}")
     width, height = x2 - x1, y2 - y1
     x1, x2 = x1 - margin * width, x2 + margin * width
     y1, y2 = y1 - margin * height, y2 + margin * height
@@ -70,6 +79,11 @@ def crop_box(
     left, top = math.floor(x1), math.floor(y1)
     right, bottom = max(math.ceil(x2), left + 1), max(math.ceil(y2), top + 1)
     image_height, image_width = image.shape[:2]
+    if (bottom - top) * (right - left) > _MAX_CROP_PIXELS:
+        raise ImageTooLargeError(
+            f"crop of {right - left}x{bottom - top} pixels is too large (over {_MAX_CROP_PIXELS} pixels); "
+            "check the box coordinates and the margin"
+        )
     inner = image[max(top, 0) : min(bottom, image_height), max(left, 0) : min(right, image_width)]
     if inner.shape[0] == 0 or inner.shape[1] == 0:  # the box lies wholly outside the image
         return np.zeros((bottom - top, right - left, *image.shape[2:]), dtype=image.dtype)
@@ -119,8 +133,8 @@ def alignment_matrix(landmarks: Face | np.ndarray, *, size: int = ARCFACE_SIZE) 
     points = np.asarray(landmarks.landmarks if isinstance(landmarks, Face) else landmarks, dtype=np.float32)
     if points.shape != (5, 2) or not np.isfinite(points).all():
         raise YunetError(f"expected five finite (x, y) landmarks of shape (5, 2), got shape {points.shape}")
-    if size < 1:
-        raise YunetError(f"size must be a positive number of pixels, got {size}")
+    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
+        raise YunetError(f"size must be a positive integer number of pixels, got {size!r}")
     template = ARCFACE_TEMPLATE * np.float32(size / ARCFACE_SIZE)
     # RANSAC with a threshold larger than the template keeps all five points as inliers, so the
     # Levenberg-Marquardt refinement that follows fits the least-squares similarity over all of them.
@@ -134,7 +148,8 @@ def align(image: np.ndarray, face: Face | np.ndarray, *, size: int = ARCFACE_SIZ
     """Warp a face onto the 5-point ArcFace template, for face-recognition models.
 
     Args:
-        image: `(H, W)` or `(H, W, C)` array (C <= 4) of any channel order, the image the face was detected in.
+        image: `(H, W)` or `(H, W, C)` array (C <= 4) of any channel order, the image the face was detected in;
+            dtype uint8, uint16, int16, float32 or float64.
         face: a `Face`, or a `(5, 2)` landmark array in YuNet's order, in pixels of `image`.
         size: side of the output in pixels (112 for ArcFace models).
 
@@ -146,6 +161,11 @@ def align(image: np.ndarray, face: Face | np.ndarray, *, size: int = ARCFACE_SIZ
         >>> chips = [align(image_bgr, face) for face in faces]  # each (112, 112, 3) BGR
     """
     _check_image(image)
+    if image.dtype not in _WARP_DTYPES:
+        raise ImageError(
+            f"align cannot warp images of dtype {image.dtype}; convert to uint8, uint16, int16, float32 or float64 "
+            "first"
+        )
     matrix = alignment_matrix(face, size=size)
     return cv2.warpAffine(
         image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0

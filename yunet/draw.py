@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 import cv2
 
 from yunet.errors import ImageError
 from yunet.results import Detections
+
+logger = logging.getLogger(__name__)
 
 # BGR colours of the five landmarks: right eye, left eye, nose tip, right and left mouth corner.
 LANDMARK_COLORS = ((255, 0, 0), (0, 0, 255), (0, 255, 0), (255, 0, 255), (0, 255, 255))
@@ -44,8 +48,13 @@ def draw_detections(
     if thickness is None:
         thickness = max(1, round(max(image.shape[:2]) / 500))
     radius = thickness + 1
+    # OpenCV takes int32 pixel coordinates, so far-away points are pulled in to a band just outside the image.
+    limit = 2 * max(image.shape[:2]) + 2 * thickness + 16
     for face in detections:
-        x1, y1, x2, y2 = (int(round(v)) for v in face.box)
+        if not (np.isfinite(face.box).all() and np.isfinite(face.landmarks).all()):
+            logger.warning("skipping a face with non-finite coordinates: box %s", face.box)
+            continue
+        x1, y1, x2, y2 = (int(round(np.clip(v, -limit, limit))) for v in face.box)
         cv2.rectangle(canvas, (x1, y1), (x2, y2), box_color, thickness)
         if show_scores:
             font_scale = 0.4 * thickness
@@ -55,5 +64,6 @@ def draw_detections(
             )
         if show_landmarks:
             for point, color in zip(face.landmarks, LANDMARK_COLORS):
-                cv2.circle(canvas, (int(round(point.x)), int(round(point.y))), radius, color, -1, cv2.LINE_AA)
+                center = (int(round(np.clip(point.x, -limit, limit))), int(round(np.clip(point.y, -limit, limit))))
+                cv2.circle(canvas, center, radius, color, -1, cv2.LINE_AA)
     return canvas
