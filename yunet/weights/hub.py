@@ -71,7 +71,9 @@ def decode_config(text: str, *, source: str) -> ModelConfig:
         found = document.get("model_type") if isinstance(document, dict) else type(document).__name__
         raise WeightsError(f"{source} is not a yunet config: expected model_type {MODEL_TYPE!r}, got {found!r}")
     version = document.get("hub_format_version")
-    if not isinstance(version, int) or version > HUB_FORMAT_VERSION:
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise WeightsError(f"{source} has an invalid hub_format_version {version!r}; expected a positive integer")
+    if version > HUB_FORMAT_VERSION:
         raise WeightsError(
             f"{source} has hub_format_version {version!r}; this yunet reads versions up to {HUB_FORMAT_VERSION}, "
             "so upgrade yunet"
@@ -110,7 +112,11 @@ def read_model_files(config_path: str | os.PathLike[str], weights_path: str | os
         WeightsError: if a file is malformed or the weights do not fit the config.
         ConfigError: if the config's architecture is invalid.
     """
-    config = decode_config(Path(config_path).read_text(encoding="utf-8"), source=str(config_path))
+    try:
+        config_text = Path(config_path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise WeightsError(f"{str(config_path)!r} is not UTF-8 text, so it is not a yunet config.json: {error}") from None
+    config = decode_config(config_text, source=str(config_path))
     try:
         state_dict = safetensors.torch.load_file(str(weights_path), device="cpu")
     except Exception as error:  # safetensors raises SafetensorError, OSError or ValueError depending on the damage
