@@ -24,7 +24,10 @@ def _add_detect_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_WEIGHTS,
         help="registry name, Hub repo id, local folder or official .pth checkpoint (default: %(default)s)",
     )
-    parser.add_argument("--out", type=Path, help="folder for the drawn images (one per input, same file name)")
+    parser.add_argument(
+        "--out", type=Path,
+        help="folder for the drawn images, one per input under its file name (-2, -3 ... appended on a clash)",
+    )
     parser.add_argument("--json", type=Path, help="file to write all detections to, as JSON")
     parser.add_argument("--score-threshold", type=float, default=0.5, help="minimum face score in [0, 1] (default: 0.5)")
     parser.add_argument("--nms-threshold", type=float, default=0.3, help="NMS IoU threshold (default: 0.3)")
@@ -61,6 +64,7 @@ def _run_detect(args: argparse.Namespace) -> int:
         args.out.mkdir(parents=True, exist_ok=True)
     report = {}
     failures = 0
+    written: set[Path] = set()
     for path in args.images:
         try:
             image = read_image(path)
@@ -86,6 +90,8 @@ def _run_detect(args: argparse.Namespace) -> int:
             out_path = args.out / path.name
             if out_path.suffix.lower() not in (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"):
                 out_path = out_path.with_suffix(".png")
+            out_path = _unused_path(out_path, written)
+            written.add(out_path)
             if not cv2.imwrite(str(out_path), drawn):
                 print(f"{path}: error: cannot write {out_path}", file=sys.stderr)
                 failures += 1
@@ -96,6 +102,16 @@ def _run_detect(args: argparse.Namespace) -> int:
         args.json.write_text(json.dumps(report, indent=2))
         print(f"detections written to {args.json}")
     return 1 if failures else 0
+
+
+def _unused_path(path: Path, taken: set[Path]) -> Path:
+    """Return `path`, or `stem-2.suffix`, `stem-3.suffix`, ... when an earlier input of this run wrote `path`."""
+    candidate = path
+    number = 1
+    while candidate in taken:
+        number += 1
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+    return candidate
 
 
 def _add_export_arguments(parser: argparse.ArgumentParser) -> None:
@@ -146,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.run(args))
     except YunetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # an output path that is a file, a folder, or not writable
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
