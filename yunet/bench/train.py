@@ -1,7 +1,7 @@
 """Training step benchmark: `python -m yunet.bench train`.
 
 Times forward, assignment, losses, backward and the optimizer step of the original recipe on synthetic
-batches: one of ordinary images (a few faces each) and one where an image holds a crowd of 300+ faces. The
+batches: one of ordinary images (a few faces each) and one where an image contains a crowd of 300+ faces. The
 crowded step shows whether assignment and losses scale with the number of faces.
 """
 
