@@ -72,3 +72,23 @@ def test_pickled_code_is_not_run(tmp_path):
     with pytest.raises(WeightsError):
         load_official_checkpoint(path)
     assert not marker.exists()
+
+
+def test_non_float_weights_are_rejected(official_weights, tmp_path):
+    checkpoint = torch.load(official_weights["yunet-n"], map_location="cpu", weights_only=True)
+    checkpoint["state_dict"]["backbone.model0.conv1.weight"] = torch.zeros(16, 3, 3, 3, dtype=torch.int64)
+    path = tmp_path / "int_weights.pth"
+    torch.save({"state_dict": checkpoint["state_dict"]}, path)
+
+    with pytest.raises(WeightsError, match="non-float"):
+        load_official_checkpoint(path)
+
+
+def test_nan_weights_are_rejected(official_weights, tmp_path):
+    checkpoint = torch.load(official_weights["yunet-n"], map_location="cpu", weights_only=True)
+    checkpoint["state_dict"]["neck.lateral_convs.0.conv1.bias"][0] = float("nan")
+    path = tmp_path / "nan_weights.pth"
+    torch.save({"state_dict": checkpoint["state_dict"]}, path)
+
+    with pytest.raises(WeightsError, match="NaN"):
+        load_official_checkpoint(path)

@@ -154,6 +154,20 @@ def load_state_dict_strict(model: YuNet, state_dict: Mapping[str, torch.Tensor],
             f"weights from {source} do not fit the model architecture: missing keys {missing[:8]}, "
             f"unexpected keys {unexpected[:8]}, shape mismatches {misshaped[:8]}"
         )
+    # load_state_dict casts silently, so an integer or bool tensor in place of a float one would load.
+    wrong_dtype = [
+        f"{key}: {state_dict[key].dtype}"
+        for key, tensor in expected.items()
+        if tensor.is_floating_point() and not state_dict[key].is_floating_point()
+    ]
+    not_finite = [
+        key for key, tensor in state_dict.items() if tensor.is_floating_point() and not torch.isfinite(tensor).all()
+    ]
+    if wrong_dtype or not_finite:
+        raise WeightsError(
+            f"weights from {source} are damaged: non-float tensors {wrong_dtype[:8]}, tensors with NaN or "
+            f"infinite values {not_finite[:8]}"
+        )
     model.load_state_dict(state_dict, strict=True)
 
 
