@@ -236,10 +236,10 @@ def letterbox_scale(width: int, height: int, input_size: tuple[int, int]) -> flo
 
 def pack_images(images: list[np.ndarray], padded_height: int, padded_width: int) -> torch.Tensor:
     """Copy BGR images into a zero-padded float32 `(B, 3, H, W)` batch, each at the top-left corner."""
-    batch = torch.zeros((len(images), 3, padded_height, padded_width), dtype=torch.float32)
+    # NumPy does the copy on the calling thread. Filling the batch with torch would start an OpenMP parallel
+    # region whose idle workers then spin and slow every small torch operation of the decode that follows.
+    batch = np.zeros((len(images), 3, padded_height, padded_width), dtype=np.float32)
     for index, image in enumerate(images):
         height, width = image.shape[:2]
-        # torch.from_numpy warns on read-only arrays (such as Detections views or memory maps); copy those.
-        pixels = np.ascontiguousarray(image) if image.flags.writeable else np.array(image)
-        batch[index, :, :height, :width] = torch.from_numpy(pixels).permute(2, 0, 1)
-    return batch
+        batch[index, :, :height, :width] = image.transpose(2, 0, 1)
+    return torch.from_numpy(batch)
