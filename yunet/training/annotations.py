@@ -38,8 +38,8 @@ class FaceRecord:
     Attributes:
         image_path: the image file.
         boxes: `(G, 4)` float32 boxes `x1, y1, x2, y2` in pixels of the original image.
-        landmarks: `(G, 5, 2)` float32 points `(x, y)` in pixels (right eye, left eye, nose tip, right and
-            left mouth corners as seen by the subject); undefined where the weight is 0.
+        landmarks: `(G, 5, 2)` float32 points `(x, y)` in pixels: right eye, left eye, nose tip, right and
+            left mouth corners, as seen by the subject. Values are undefined where the weight is 0.
         landmark_weights: `(G,)` float32, 1 for a face with annotated landmarks, 0 for one without.
         size: `(width, height)` from the annotation, or None when the format does not give it.
     """
@@ -271,9 +271,9 @@ def check_images(records: list[FaceRecord], *, missing: str = "error") -> list[F
 
     Args:
         records: the records to check.
-        missing: `"error"` raises on the first missing image; `"skip"` keeps the records whose image exists and
-            logs how many were left out (for an image folder holding part of a split, such as a subset of
-            WIDER_train).
+        missing: `"error"` raises on the first missing image. `"skip"` keeps the records whose image exists
+            and logs how many were left out, for an image folder that contains part of a split (such as a
+            subset of WIDER_train).
 
     Raises:
         DatasetError: naming a missing image (with `missing="error"`), or when no image exists at all.

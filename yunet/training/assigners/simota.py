@@ -2,10 +2,11 @@
 
 For one image, each (prior, face) pair gets a cost. It is the BCE of the inference score `sqrt(cls * obj)`
 against 1, plus `iou_weight * -log(IoU)` of the prior's decoded box with the face. A huge cost is added
-unless the prior's cell centre lies both inside the face and within `center_radius` strides of its centre. Candidates
-are the priors inside a face or inside a centre region. Each face takes its `k` cheapest candidates, `k`
-being the sum of its top-10 candidate IoUs truncated to an integer (at least 1); a prior taken by several
-faces goes to the cheapest one. Every step is a tensor operation over all priors and faces at once.
+unless the prior's cell centre lies both inside the face and within `center_radius` strides of its centre.
+Candidates are the priors inside a face or inside a centre region. Each face takes its `k` cheapest
+candidates, where `k` is the sum of its top-10 candidate IoUs truncated to an integer (at least 1). A prior
+taken by several faces goes to the one of lowest cost. Every step is a tensor operation over all candidate
+priors and faces at once.
 """
 
 from __future__ import annotations
