@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m yunet.bench", description="yunet benchmarks")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name, (module_name, help_text) in SUBCOMMANDS.items():
-        subparser = subparsers.add_parser(name, help=help_text)
+        subparser = subparsers.add_parser(name, help=help_text, add_help=False)  # the module parser gives --help
         subparser.set_defaults(module_name=module_name)
     args, rest = parser.parse_known_args(argv)
     module = importlib.import_module(args.module_name)
