@@ -157,3 +157,26 @@ def test_model_detector_matches_opencv_ap(val_ground_truth, official_weights) ->
         torch.set_num_threads(previous_threads)
     for difficulty in DIFFICULTIES:
         assert ours.ap[difficulty] == pytest.approx(reference.ap[difficulty], abs=1e-3)
+
+
+@pytest.mark.slow
+def test_face_detector_matches_opencv_ap(val_ground_truth, official_weights) -> None:
+    from yunet.detector import FaceDetector
+
+    images = list_images(require_asset("widerface/val-subset/images"))[:6]
+    onnx_path = require_asset("libfacedetection/onnx/yunet_n_dynamic.onnx")
+    reference = evaluate(predict_folder(OpenCVDetector(onnx_path), images), val_ground_truth)
+    detector = FaceDetector.from_pretrained(official_weights["yunet-n"], device="cpu")
+
+    def detect(image):
+        detections = detector(image, score_threshold=0.02, nms_threshold=0.45, top_k=5000)
+        return detections.boxes, detections.scores
+
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        ours = evaluate(predict_folder(detect, images), val_ground_truth)
+    finally:
+        torch.set_num_threads(previous_threads)
+    for difficulty in DIFFICULTIES:
+        assert ours.ap[difficulty] == pytest.approx(reference.ap[difficulty], abs=1e-3)
