@@ -18,6 +18,7 @@ from yunet.backends import Backend, make_runner
 from yunet.errors import ConfigError, ImageError, ImageTooLargeError
 from yunet.large_faces import add_large_faces
 from yunet.models import YuNet
+from yunet.models.head import HeadOutputs
 from yunet.ops.decode import decode_boxes_xywh, decode_keypoints, face_scores
 from yunet.ops.nms import nms, nms_opencv
 from yunet.ops.priors import make_priors
@@ -284,13 +285,26 @@ class FaceDetector:
                 f"out of memory running a {tuple(batch.shape)} batch; pass input_size to downscale, or use smaller "
                 "batches"
             ) from error
-        priors = self._get_priors(batch.shape[2], batch.shape[3])
+        return self._postprocess(outputs, batch.shape[2], batch.shape[3], score_threshold, nms_threshold, top_k)
+
+    @torch.inference_mode()
+    def _postprocess(
+        self,
+        outputs: HeadOutputs,
+        height: int,
+        width: int,
+        score_threshold: float,
+        nms_threshold: float,
+        top_k: int,
+    ) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """Score, threshold, decode and suppress the runner's outputs for a `height` x `width` batch."""
+        priors = self._get_priors(height, width)
         level_sizes = [level.shape[1] for level in outputs.cls]
         priors_per_level = torch.split(priors, level_sizes)
         scores_per_level = [face_scores(cls, obj) for cls, obj in zip(outputs.cls, outputs.obj)]  # (B, P_l) each
 
         results = []
-        for image_index in range(batch.shape[0]):
+        for image_index in range(outputs.cls[0].shape[0]):
             # Threshold each level before joining them, so only candidates are copied. Level-major order is
             # kept, because OpenCV's stable sort breaks score ties by that order.
             candidate_scores, candidate_boxes, candidate_points = [], [], []

@@ -97,3 +97,17 @@ def test_nms_opencv_top_k_matches_cv2():
     expected = cv2.dnn.NMSBoxes(rects, scores.tolist(), 0.0, 0.3, eta=1.0, top_k=40)
 
     assert nms_opencv(boxes_xywh, scores, 0.3, top_k=40).tolist() == np.asarray(expected).reshape(-1).tolist()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_nms_mixed_box_sizes_match_reference(seed):
+    # Tiny and huge boxes together: huge ones span many of the sweep's horizontal strips.
+    generator = torch.Generator().manual_seed(seed)
+    top_left = torch.rand(250, 2, generator=generator) * 400
+    size = torch.where(torch.rand(250, 1, generator=generator) < 0.2, 150.0, 4.0) * (
+        0.5 + torch.rand(250, 2, generator=generator)
+    )
+    boxes = torch.cat([top_left, top_left + size], dim=1)
+    scores = torch.rand(250, generator=generator)
+
+    assert nms(boxes, scores, 0.3).tolist() == _reference_nms(boxes, scores, 0.3, None)

@@ -30,21 +30,41 @@ PairOverlapFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 def _intersecting_pairs(boxes_xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Find every pair of boxes with a positive-area intersection.
 
+    Boxes are cut into horizontal strips about twice the median box height, each box entering every strip it
+    touches, and a sweep along x runs inside each strip. A pair is taken only in the first strip both boxes
+    touch, so it is found once. On dense crowds this tests far fewer pairs than one sweep over the image.
+
     Args:
         boxes_xyxy: `(N, 4)` boxes `x1, y1, x2, y2` (float or integer).
 
     Returns:
         Two int64 `(E,)` arrays `first < second` of indices into `boxes_xyxy`, one entry per pair.
     """
-    by_left = np.argsort(boxes_xyxy[:, 0], kind="stable")
-    lefts = boxes_xyxy[by_left, 0]
-    # The box at sweep position p can only meet the boxes after it whose x1 is below its x2.
-    ends = np.searchsorted(lefts, boxes_xyxy[by_left, 2], side="left")
-    positions = np.arange(lefts.size)
+    empty = np.zeros(0, dtype=np.int64)
+    if len(boxes_xyxy) < 2:
+        return empty, empty
+    x1, y1, x2, y2 = (boxes_xyxy[:, i].astype(np.float64) for i in range(4))
+    strip_height = max(2.0 * float(np.median(y2 - y1)), 1.0)
+    first_strip = np.floor((y1 - y1.min()) / strip_height).astype(np.int64)
+    last_strip = np.maximum(np.floor((y2 - y1.min()) / strip_height).astype(np.int64), first_strip)
+    strips_per_box = last_strip - first_strip + 1
+    # One entry per (box, strip) it touches, keyed so that strips come one after another along one axis.
+    entry_box = np.repeat(np.arange(len(boxes_xyxy)), strips_per_box)
+    entry_strip = first_strip[entry_box] + (
+        np.arange(entry_box.size) - np.repeat(np.cumsum(strips_per_box) - strips_per_box, strips_per_box)
+    )
+    span = float(x2.max() - x1.min()) + 1.0
+    origin = x1.min()
+    order = np.argsort(entry_strip * span + (x1[entry_box] - origin), kind="stable")
+    entry_box, entry_strip = entry_box[order], entry_strip[order]
+    starts = entry_strip * span + (x1[entry_box] - origin)
+    # The entry at sweep position p can only meet the entries after it, in its strip, whose x1 is below its x2.
+    ends = np.searchsorted(starts, entry_strip * span + (x2[entry_box] - origin), side="left")
+    positions = np.arange(entry_box.size)
     counts = np.maximum(ends - positions - 1, 0)
-    firsts: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
-    seconds: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
-    for start in range(0, lefts.size, _BLOCK_SIZE):
+    firsts: list[np.ndarray] = [empty]
+    seconds: list[np.ndarray] = [empty]
+    for start in range(0, entry_box.size, _BLOCK_SIZE):
         block_counts = counts[start : start + _BLOCK_SIZE]
         total = int(block_counts.sum())
         if total == 0:
@@ -53,11 +73,11 @@ def _intersecting_pairs(boxes_xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]
         # Offsets 1, 2, ..., count within each source's run.
         run_starts = np.cumsum(block_counts) - block_counts
         offsets = np.arange(total) - np.repeat(run_starts, block_counts) + 1
-        first = by_left[source]
-        second = by_left[source + offsets]
-        box1, box2 = boxes_xyxy[first], boxes_xyxy[second]
-        meets = (np.minimum(box1[:, 2], box2[:, 2]) > np.maximum(box1[:, 0], box2[:, 0])) & (
-            np.minimum(box1[:, 3], box2[:, 3]) > np.maximum(box1[:, 1], box2[:, 1])
+        first, second = entry_box[source], entry_box[source + offsets]
+        meets = (
+            (np.minimum(x2[first], x2[second]) > np.maximum(x1[first], x1[second]))
+            & (np.minimum(y2[first], y2[second]) > np.maximum(y1[first], y1[second]))
+            & (entry_strip[source] == np.maximum(first_strip[first], first_strip[second]))
         )
         first, second = first[meets], second[meets]
         firsts.append(np.minimum(first, second))
