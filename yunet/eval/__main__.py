@@ -104,8 +104,13 @@ def _make_detector(args: argparse.Namespace) -> DetectFn:
         detector = FaceDetector.from_pretrained(str(weights), device="cpu")
 
         def detect(image):  # type: ignore[no-untyped-def]
+            # The official protocol is one pass at the original size, so the large-face pass stays off.
             detections = detector(
-                image, score_threshold=args.score_threshold, nms_threshold=args.nms_threshold, top_k=args.top_k
+                image,
+                score_threshold=args.score_threshold,
+                nms_threshold=args.nms_threshold,
+                top_k=args.top_k,
+                large_face_pass=False,
             )
             return detections.boxes, detections.scores
 
