@@ -47,7 +47,7 @@ def encode_keypoints(points: torch.Tensor, priors: torch.Tensor) -> torch.Tensor
     corner = priors[:, None, :2]
     stride = priors[:, None, 2:3]
     offsets = points / stride - corner
-    return offsets.reshape(*offsets.shape[:-2], -1)
+    return offsets.reshape(*offsets.shape[:-2], offsets.shape[-2] * offsets.shape[-1])  # -1 fails when P = 0
 
 
 def face_scores(cls_probs: torch.Tensor, obj_probs: torch.Tensor) -> torch.Tensor:
