@@ -1,10 +1,12 @@
 """The original training augmentation: random square crop, resize to a square input, horizontal flip.
 
 The crop follows libfacedetection.train's `RandomSquareCrop`: a square side of `scale * min(width, height)`
-with `scale` drawn from the configured choices (sides above the short side pad with zeros), placed at random
-until at least one face centre lies inside it. Faces whose centre falls outside the crop are dropped; the
-others are clipped to it. The crop is then resized to `input_size` x `input_size` (bilinear), and flipped
-horizontally with probability `flip_probability`, swapping the left and right landmarks.
+with `scale` drawn from the configured choices, placed at random until at least one face centre lies inside
+it. One scale is tried at up to 250 positions before another is drawn (or, when no choice exceeds 1, before
+the scale grows by 1.2). Where the square extends past the image, it is filled with the value 128, as in the
+original. Faces whose centre falls outside the crop are dropped; the boxes and landmarks of the others are
+clipped to it. The crop is then resized to `input_size` x `input_size` (bilinear), and flipped horizontally
+with probability `flip_probability`, swapping the left and right landmarks.
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-_MAX_CROP_TRIES = 250
+_POSITION_TRIES = 250  # positions tried per drawn scale, as in the original
+_MAX_SCALE_DRAWS = 20  # the original retries without end; past this the whole image is used
+_SCALE_GROWTH = 1.2  # applied between draws when no scale choice exceeds 1, as in the original
+CROP_PAD_VALUE = 128  # pixel value where the crop extends past the image (the original's fill)
 
 # Landmark order: right eye, left eye, nose tip, right mouth corner, left mouth corner (as seen by the subject).
 # A horizontal flip turns each right landmark into a left one.
@@ -43,29 +48,39 @@ def random_square_crop(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Choose a square crop; returns `(crop_image, (4,) crop box x1, y1, x2, y2, (G,) kept-face mask)`.
 
-    The crop image is padded with zeros where the square extends past the image. With no face centre inside
-    after the tries, the whole image padded to a square is used.
+    The crop image is filled with `CROP_PAD_VALUE` where the square extends past the image. With no face
+    centre inside after every draw, the whole image padded to a square is used.
     """
     height, width = image.shape[:2]
     centres = (boxes[:, :2] + boxes[:, 2:]) / 2
     short_side = min(width, height)
+    grows = max(crop_scales) <= 1.0
     crop = None
-    for _ in range(_MAX_CROP_TRIES):
-        side = max(int(rng.choice(crop_scales) * short_side), 1)
-        left = int(rng.integers(min(0, width - side), max(0, width - side) + 1))
-        top = int(rng.integers(min(0, height - side), max(0, height - side) + 1))
-        inside = (
-            (centres[:, 0] > left) & (centres[:, 0] < left + side) & (centres[:, 1] > top) & (centres[:, 1] < top + side)
-        )
-        if len(boxes) == 0 or inside.any():
-            crop = (left, top, side, inside)
+    scale = float(rng.choice(crop_scales))
+    for draw in range(_MAX_SCALE_DRAWS):
+        if draw > 0:
+            scale = scale * _SCALE_GROWTH if grows else float(rng.choice(crop_scales))
+        side = max(int(scale * short_side), 1)
+        for _ in range(_POSITION_TRIES):
+            left = int(rng.integers(min(0, width - side), max(0, width - side) + 1))
+            top = int(rng.integers(min(0, height - side), max(0, height - side) + 1))
+            inside = (
+                (centres[:, 0] > left)
+                & (centres[:, 0] < left + side)
+                & (centres[:, 1] > top)
+                & (centres[:, 1] < top + side)
+            )
+            if len(boxes) == 0 or inside.any():
+                crop = (left, top, side, inside)
+                break
+        if crop is not None:
             break
     if crop is None:
         side = max(width, height)
         crop = (0, 0, side, np.ones(len(boxes), dtype=bool))
     left, top, side, inside = crop
 
-    canvas = np.zeros((side, side, 3), dtype=image.dtype)
+    canvas = np.full((side, side, 3), CROP_PAD_VALUE, dtype=image.dtype)
     source_x1, source_y1 = max(left, 0), max(top, 0)
     source_x2, source_y2 = min(left + side, width), min(top + side, height)
     canvas[source_y1 - top : source_y2 - top, source_x1 - left : source_x2 - left] = image[source_y1:source_y2, source_x1:source_x2]
@@ -89,7 +104,7 @@ def augment(
     offset = crop_box[:2]
     boxes = boxes[inside] - np.tile(offset, 2)
     boxes = np.clip(boxes, 0, side)
-    landmarks = landmarks[inside] - offset
+    landmarks = np.clip(landmarks[inside] - offset, 0, side)
     landmark_weights = landmark_weights[inside]
     keep = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
     boxes, landmarks, landmark_weights = boxes[keep], landmarks[keep], landmark_weights[keep]
