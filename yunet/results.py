@@ -3,9 +3,9 @@
 Coordinate contract: float pixels of the image as given to the detector (after EXIF orientation for files
 and PIL images), origin at the top-left corner of the top-left pixel, x to the right, y down. Boxes are
 `x1, y1, x2, y2`. They may extend past the image border, because a face cut by the border keeps its full
-extent. Call the detector with `clip=True`, or use `Detections.clip()`, to keep them inside the image. Landmarks follow OpenCV's
-order and are named from the subject's point of view: the subject's right eye is on the image-left side
-for a frontal face.
+extent. Call the detector with `clip=True`, or use `Detections.clip()`, to keep them inside the image.
+Landmarks follow OpenCV's order and are named from the subject's point of view: the subject's right eye is
+on the image-left side for a frontal face.
 """
 
 from __future__ import annotations
