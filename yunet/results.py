@@ -150,13 +150,29 @@ class Detections(Sequence[Face]):
     def __getitem__(self, index: int) -> Face: ...
 
     @overload
-    def __getitem__(self, index: slice) -> Detections: ...
+    def __getitem__(self, index: slice | Sequence[int] | np.ndarray) -> Detections: ...
 
-    def __getitem__(self, index: int | slice) -> Face | Detections:
+    def __getitem__(self, index: int | slice | Sequence[int] | np.ndarray) -> Face | Detections:
+        """Return one `Face` for an integer, or a `Detections` for a slice, an integer array or a boolean mask
+        (for example `faces[faces.scores > 0.8]`)."""
+        if isinstance(index, (int, np.integer)):
+            return self._face(int(index))
         if isinstance(index, slice):
-            return Detections(
-                self._boxes[index], self._scores[index], self._landmarks[index], image_size=self._image_size
-            )
+            selection: slice | np.ndarray = index
+        else:
+            selection = np.asarray(index)
+            if selection.dtype == bool:
+                if selection.shape != (len(self),):
+                    raise IndexError(f"boolean mask of shape {selection.shape} does not match {len(self)} faces")
+            elif selection.size and selection.dtype.kind not in "iu":
+                raise IndexError(f"faces are indexed by int, slice, int array or bool mask, got {selection.dtype}")
+            else:
+                selection = selection.astype(np.int64)
+        return Detections(
+            self._boxes[selection], self._scores[selection], self._landmarks[selection], image_size=self._image_size
+        )
+
+    def _face(self, index: int) -> Face:
         box = self._boxes[index]
         points = self._landmarks[index]
         return Face(
