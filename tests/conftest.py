@@ -40,3 +40,22 @@ def official_weights() -> dict[str, Path]:
         "yunet-n": require_asset("libfacedetection/weights/yunet_n.pth"),
         "yunet-s": require_asset("libfacedetection/weights/yunet_s.pth"),
     }
+
+
+def _fail_skip_in_ci(report: pytest.TestReport | pytest.CollectReport) -> None:
+    """Turn a skip into a failure when `CI` is set, so a missing asset or dev dependency cannot pass CI."""
+    if os.environ.get("CI") and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, which must run every test: {report.longrepr}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> object:
+    outcome = yield
+    _fail_skip_in_ci(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> object:
+    outcome = yield
+    _fail_skip_in_ci(outcome.get_result())
