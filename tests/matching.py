@@ -1,9 +1,26 @@
-"""Matching of two sets of OpenCV-layout detection rows, for parity tests."""
+"""Parity-test helpers: the reference photographs and matching of two sets of OpenCV-layout detection rows."""
 
 from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+
+# The photographs of `images/` that `reference_detections.json` covers (OpenCV's output on each).
+REFERENCE_PHOTOS = [
+    "portrait_astronaut.png",
+    "two_people.jpg",
+    "group_11_faces.jpg",
+    "group_table_6_faces.jpg",
+    "crowd_largest_selfie.jpg",
+    "profile_audience.jpg",
+    "grayscale_cameraman.png",
+    "alpha_cutout_rgba.png",
+    "large_portrait_1434x2333.jpg",
+    "exif_orientation6.jpg",
+    "dark_night_court.png",
+    "noface_landscape.jpg",
+    "noface_night_bus.jpg",
+]
 
 
 def match_rows(expected: np.ndarray, actual: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import require_asset
-from matching import assert_rows_close
+from matching import REFERENCE_PHOTOS, assert_rows_close
 from torch import nn
 
 from yunet.config import yunet_n_config
@@ -21,21 +21,6 @@ from yunet.weights.official import load_official_checkpoint
 
 ort = pytest.importorskip("onnxruntime")
 
-PHOTOS = [
-    "portrait_astronaut.png",
-    "two_people.jpg",
-    "group_11_faces.jpg",
-    "group_table_6_faces.jpg",
-    "crowd_largest_selfie.jpg",
-    "profile_audience.jpg",
-    "grayscale_cameraman.png",
-    "alpha_cutout_rgba.png",
-    "large_portrait_1434x2333.jpg",
-    "exif_orientation6.jpg",
-    "dark_night_court.png",
-    "noface_landscape.jpg",
-    "noface_night_bus.jpg",
-]
 RANDOM_PHOTOS = ["two_people.jpg", "group_11_faces.jpg", "exif_orientation6.jpg", "noface_night_bus.jpg"]
 RANDOM_SCORE_THRESHOLD = 0.58  # about the top 1% of the random model's scores
 
@@ -145,7 +130,7 @@ def _assert_opencv_agrees(model: YuNet, onnx_path: str, photos: list[str], score
 def test_opencv_runs_static_export_like_detector(official_model, tmp_path):
     path = export_onnx(official_model, tmp_path / "yunet_n_640x640.onnx", static=(640, 640))
 
-    total = _assert_opencv_agrees(official_model, str(path), PHOTOS, 0.5)
+    total = _assert_opencv_agrees(official_model, str(path), REFERENCE_PHOTOS, 0.5)
 
     assert total > 600  # the crowd alone has 662 faces
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import require_asset
-from matching import assert_rows_close
+from matching import REFERENCE_PHOTOS, assert_rows_close
 
 from yunet.detector import FaceDetector
 from yunet.models import YuNet
@@ -21,21 +21,6 @@ ort = pytest.importorskip("onnxruntime")
 VARIANTS = {"yunet-n": "yunet_n", "yunet-s": "yunet_s"}
 # reference_detections.json keys: yunet-s was run from its fixed-size file, which OpenCV runs at any size.
 REFERENCE_KEYS = {"yunet-n": "yunet_n_dynamic", "yunet-s": "yunet_s_640_640"}
-PHOTOS = [
-    "portrait_astronaut.png",
-    "two_people.jpg",
-    "group_11_faces.jpg",
-    "group_table_6_faces.jpg",
-    "crowd_largest_selfie.jpg",
-    "profile_audience.jpg",
-    "grayscale_cameraman.png",
-    "alpha_cutout_rgba.png",
-    "large_portrait_1434x2333.jpg",
-    "exif_orientation6.jpg",
-    "dark_night_court.png",
-    "noface_landscape.jpg",
-    "noface_night_bus.jpg",
-]
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +52,7 @@ def _network_input(path) -> torch.Tensor:
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
-@pytest.mark.parametrize("photo", PHOTOS)
+@pytest.mark.parametrize("photo", REFERENCE_PHOTOS)
 def test_raw_outputs_match_official_onnx(variant, photo, models, sessions):
     batch = _network_input(require_asset(f"images/{photo}"))
     session = sessions[variant]
@@ -105,7 +90,7 @@ def test_fused_model_matches_unfused(variant, models):
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
-@pytest.mark.parametrize("photo", PHOTOS)
+@pytest.mark.parametrize("photo", REFERENCE_PHOTOS)
 def test_detections_match_opencv_reference(variant, photo, models, reference):
     detector = FaceDetector(models[variant], score_threshold=0.5, nms_threshold=0.3, top_k=5000)
     image = cv2.imread(str(require_asset(f"images/{photo}")), cv2.IMREAD_COLOR)
