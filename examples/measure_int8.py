@@ -5,7 +5,7 @@ Usage:
 
 WEIGHTS is the float model (official `.pth` or any `from_pretrained` source); INT8_ONNX is the file written by
 `yunet.quantize.quantize_int8`; VAL_IMAGES is a `WIDER_val/images`-style folder (`<event>/<name>.jpg`); GT_DIR
-holds the official `wider_*_val.mat` files. Both models run with score 0.02 and NMS 0.45, the WIDER protocol.
+contains the official `wider_*_val.mat` files. Both models run with score 0.02 and NMS 0.45, the WIDER protocol.
 """
 
 from __future__ import annotations

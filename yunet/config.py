@@ -23,7 +23,7 @@ class ModelConfig(BaseModel):
 
     The backbone is a stem (3x3 stride-2 convolution, then a depthwise unit) followed by stage blocks of
     two depthwise units each. Max-pooling (2x2) follows the stem and the stages listed in
-    `downsample_stages`; the outputs of the last three stages feed the neck at strides 8, 16 and 32.
+    `downsample_stages`. The outputs of the last three stages feed the neck at strides 8, 16 and 32.
 
     The options after `strides` select the modern variants; their defaults give the original YuNet, so
     configs and checkpoints written before they existed build the same network.

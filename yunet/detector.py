@@ -49,10 +49,10 @@ class FaceDetector:
         nms_mode: "opencv" computes overlaps on boxes truncated to integers, like `cv2.FaceDetectorYN`
             (results match OpenCV's); "float" uses the float boxes.
         max_pixels: images (after any resize) above this many padded pixels raise `ImageTooLargeError`.
-        large_face_pass: default of the per-call option. When the image's longer side exceeds 480 px and the
-            native-size pass returned a box at least 300 px wide, also run the image shrunk to 480 px and take
-            from that pass the faces at least 400 px wide, which the native-size pass breaks into fragments
-            (`yunet.large_faces`). Other photos get the native-size result unchanged, at no extra cost.
+        large_face_pass: default of the per-call option. It applies when the image's longer side exceeds
+            480 px and the native-size pass returned a box at least 300 px wide. The image is then also run
+            shrunk to 480 px, and that pass's faces at least 400 px wide replace the fragments the native-size
+            pass breaks them into (`yunet.large_faces`). Other photos get the native-size result unchanged.
         backend: "torch" (default) runs the network in PyTorch; "onnxruntime" exports it in memory and runs it
             in an onnxruntime session whose thread count follows `torch.get_num_threads()` at construction
             (CPU only). Both give the same detections within float32 rounding.
@@ -180,9 +180,9 @@ class FaceDetector:
             score_threshold: minimum score of a kept face (default: the detector's).
             nms_threshold: NMS IoU threshold (default: the detector's).
             top_k: number of best candidates entering NMS (default: the detector's).
-            input_size: None to run at the image's own size (padded to a multiple of 32, as OpenCV does);
-                `(W, H)` or an int for a square to resize the image keeping its aspect ratio to fit inside
-                it. Coordinates are always returned in pixels of the original image.
+            input_size: None runs at the image's own size, padded to a multiple of 32 as OpenCV does. A
+                `(W, H)` pair, or an int for a square, resizes the image to fit inside it, keeping its aspect
+                ratio. Coordinates are always returned in pixels of the original image.
             color: channel order of arrays and tensors, "bgr" (default) or "rgb".
             clip: clip boxes and landmarks to the image area.
             large_face_pass: run the large-face pass (default: the detector's); it never runs when

@@ -180,11 +180,11 @@ def to_bgr_array(array: np.ndarray, *, color: ColorOrder = "bgr") -> np.ndarray:
 def _tensor_to_numpy(tensor: torch.Tensor) -> np.ndarray:
     """Copy a tensor of any device, layout and dtype to a NumPy array, keeping its values."""
     if tensor.is_meta:
-        raise ImageError("image tensor is on the 'meta' device and holds no data")
+        raise ImageError("image tensor is on the 'meta' device and contains no data; pass a tensor on 'cpu' or 'cuda'")
     tensor = tensor.detach().cpu()
     if tensor.layout != torch.strided:
         tensor = tensor.to_dense()
-    if tensor.dtype == torch.bfloat16:  # NumPy has no bfloat16; float32 holds every bfloat16 value exactly
+    if tensor.dtype == torch.bfloat16:  # NumPy has no bfloat16, and float32 represents every bfloat16 value exactly
         tensor = tensor.float()
     return tensor.numpy()
 

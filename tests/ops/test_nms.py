@@ -60,7 +60,7 @@ def test_nms_blocks_give_same_result(monkeypatch):
 
 
 def test_nms_chain_needs_many_rounds():
-    # Each box overlaps only its neighbours, so the greedy answer alternates keep/remove down the chain.
+    # Each box overlaps only its neighbours, so the greedy result alternates keep/remove down the chain.
     boxes = torch.tensor([[i * 4.0, 0.0, i * 4.0 + 10.0, 10.0] for i in range(40)])  # neighbour IoU 0.43
     scores = torch.linspace(1.0, 0.5, 40)
 

@@ -1,6 +1,6 @@
 """Real photographs for the real-world tests: the frontal portrait F and canvases with scaled copies of it.
 
-F is the top-left 640x480 corner of `images/two_people.jpg` (1126x661): it holds the left person's whole
+F is the top-left 640x480 corner of `images/two_people.jpg` (1126x661): it contains the left person's whole
 frontal face, about 143 px wide (OpenCV's yunet-n box), and none of the other person's face, which starts at
 x = 786. Cutting F from a larger photo leaves real image content for the 641x481 crop.
 """

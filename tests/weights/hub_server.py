@@ -2,7 +2,7 @@
 
 `hf_hub_download` (huggingface_hub 2.x) resolves a file with one `HEAD /{repo_id}/resolve/{revision}/{filename}`
 and downloads it with a `GET` on the same URL. The HEAD response must carry `X-Repo-Commit` (the commit the
-revision resolves to), an `ETag` (the cache's blob name) and `Content-Length`; errors are told apart by the
+revision resolves to), an `ETag` (the cache's blob name) and `Content-Length`; errors are distinguished by the
 `X-Error-Code` header (`RepoNotFound`, `RevisionNotFound`, `EntryNotFound`). The server below serves exactly
 those requests and records each one, so tests can check that nothing else was requested.
 

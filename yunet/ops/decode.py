@@ -3,8 +3,8 @@
 Shape vocabulary used across `yunet`: `B` batch, `P` priors over all levels, `G` ground-truth faces per
 image, `K` keypoints (5), `H`/`W` input height/width in pixels.
 
-For a prior at grid column `c`, row `r` of a level with stride `s` and raw box `(dx, dy, dw, dh)`:
-`cx = (c + dx) s`, `cy = (r + dy) s`, `w = exp(dw) s`, `h = exp(dh) s`; keypoint k is
+For a prior at grid column `c`, row `r` of a level with stride `s` and raw box `(dx, dy, dw, dh)`, the box
+is `cx = (c + dx) s`, `cy = (r + dy) s`, `w = exp(dw) s`, `h = exp(dh) s`. Keypoint k is
 `((c + kx_k) s, (r + ky_k) s)`. The score is `sqrt(clamp(sigmoid(cls), 0, 1) * clamp(sigmoid(obj), 0, 1))`.
 These are the official libfacedetection / OpenCV `FaceDetectorYN` formulas.
 """

@@ -88,7 +88,7 @@ def _intersecting_pairs(boxes_xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 def _resolve_greedy(num_boxes: int, suppressors: np.ndarray, suppressed: np.ndarray) -> np.ndarray:
     """Solve greedy NMS given its suppression edges, in score order.
 
-    Edge `e` says that box `suppressors[e]` removes box `suppressed[e]` if it is kept (always
+    Edge `e` means that box `suppressors[e]` removes box `suppressed[e]` if it is kept (always
     `suppressors[e] < suppressed[e]`). Greedy NMS keeps j exactly when no kept earlier box suppresses it. That
     rule has one fixed point, reached by iterating from "keep all": after t rounds the first t boxes are final,
     and in practice a few rounds suffice.
