@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from yunet.errors import YunetError
 from yunet.results import LANDMARK_NAMES, Detections
 
 
@@ -77,3 +78,10 @@ def test_json_and_opencv_rows():
     assert rows.shape == (3, 15)
     assert rows[1, :4].tolist() == [20.0, 20.0, 20.0, 20.0]  # x, y, w, h
     assert rows[1, 14] == pytest.approx(0.7)
+
+
+def test_bad_mask_is_yunet_error():
+    faces = _three_faces()
+
+    with pytest.raises(YunetError, match="boolean mask"):
+        faces[np.array([True, False])]

@@ -53,3 +53,7 @@ class TrainingError(YunetError, RuntimeError):
 
 class MissingDependencyError(YunetError, ImportError):
     """An optional dependency needed by the requested feature is not installed; the message names the extra."""
+
+
+class ResultIndexError(YunetError, IndexError):
+    """A `Detections` index is invalid: a boolean mask of the wrong length or a non-integer array."""

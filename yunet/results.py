@@ -17,6 +17,8 @@ from typing import Any, NamedTuple, overload
 
 import numpy as np
 
+from yunet.errors import ResultIndexError
+
 LANDMARK_NAMES = ("right_eye", "left_eye", "nose_tip", "right_mouth_corner", "left_mouth_corner")
 
 
@@ -163,9 +165,14 @@ class Detections(Sequence[Face]):
             selection = np.asarray(index)
             if selection.dtype == bool:
                 if selection.shape != (len(self),):
-                    raise IndexError(f"boolean mask of shape {selection.shape} does not match {len(self)} faces")
+                    raise ResultIndexError(
+                        f"boolean mask of shape {selection.shape} does not match {len(self)} faces; build it from "
+                        "this result's arrays, e.g. faces.scores > 0.8"
+                    )
             elif selection.size and selection.dtype.kind not in "iu":
-                raise IndexError(f"faces are indexed by int, slice, int array or bool mask, got {selection.dtype}")
+                raise ResultIndexError(
+                    f"faces are indexed by an int, a slice, an int array or a bool mask; got an array of {selection.dtype}"
+                )
             else:
                 selection = selection.astype(np.int64)
         return Detections(
